@@ -1,0 +1,691 @@
+"""rfp.toml -> :class:`rfpflow.model.Rfp`, reporting every problem at once.
+
+Each problem names the file, the line (where it can be known) and the field
+path, e.g. ``rfp.toml:42: criteria.technical.weight: must be > 0, got -5``.
+Structural checks live here; rules that depend on plugins (gate kinds and
+their options, scoring method names, KPI presets) are checked by the builtin
+validation plugin through ``rfpflow_validate_rfp``, the same hook any
+organisation plugin uses to add its own rules (see docs/rfp-format.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from rfpflow import model
+from rfpflow.errors import DefinitionError, Problem
+from rfpflow.toml_lines import LineIndex
+
+if TYPE_CHECKING:
+    from rfpflow.context import RunContext
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+WEIGHT_TOLERANCE = 1e-6
+
+TOP_KEYS = {
+    "format", "id", "title", "buyer", "category", "currency", "language", "profile",
+    "contract_value", "budget_ceiling", "two_envelope", "decimal_comma", "timeline",
+    "criteria", "gates", "pricing", "questionnaire", "trial", "evaluators", "scoring",
+    "shortlist", "award", "plugins", "import",
+}
+TIMELINE_KEYS = (
+    "issue_date", "clarification_deadline", "bid_deadline", "trial_start", "trial_end",
+    "decision_date", "contract_start",
+)
+CRITERION_KEYS = {"name", "weight", "direction", "scale", "source", "field", "rule", "params", "guidance"}
+GATE_KEYS = {"kind", "name", "on_fail"}
+ITEM_KEYS = {"id", "description", "unit", "quantity"}
+QUESTION_KEYS = {"id", "text", "mandatory", "choices", "required_answer"}
+TRIAL_KEYS = {"enabled", "preset", "window_days", "kpis"}
+KPI_KEYS = {"name", "unit", "target", "direction", "must_have", "weight", "window_days"}
+EVALUATOR_KEYS = {"id", "name", "role"}
+SCORING_KEYS = {
+    "method", "normalization", "consensus", "outlier_threshold", "price_formula", "blind",
+    "tie_break", "award", "options",
+}
+TIE_BREAK_KEYS = ("total_score", "price", "technical_score", "submitted_at", "vendor", "trial_score")
+SHORTLIST_KEYS = {"top", "min_score"}
+AWARD_KEYS = {"standstill_days"}
+PRICING_KEYS = {"items", "items_file"}
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean X?)`` when a close match exists, else an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        return f"{value!r} (text)"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.datetime):
+        return f"{value.isoformat()} (a date-time)"
+    if isinstance(value, dt.date):
+        return f"{value.isoformat()} (a date)"
+    return repr(value)
+
+
+class _Checker:
+    """Collects problems while reading the parsed TOML."""
+
+    def __init__(self, filename: str, index: LineIndex) -> None:
+        self.filename = filename
+        self.index = index
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str, severity: str = "error") -> None:
+        line = self.index.line_of(path) if path else None
+        self.problems.append(
+            Problem(message, file=self.filename, place=str(line) if line else None,
+                    field=path or None, severity=severity)
+        )
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+        allowed = set(allowed)
+        for key in table:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else key
+                self.problem(where, f"unknown key {key!r}{suggest(key, allowed)}")
+
+    def table(self, data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a table, got {_describe(value)}")
+            return {}
+        return value
+
+    def text(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+             default: str = "", choices: Iterable[str] | None = None,
+             pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+        if key not in data:
+            if required:
+                self.problem(path, "is required")
+            return default
+        value = data[key]
+        if not isinstance(value, str):
+            self.problem(path, f"must be text, got {_describe(value)}")
+            return default
+        if required and not value.strip():
+            self.problem(path, "must not be empty")
+            return default
+        if choices is not None:
+            options = list(choices)
+            if value not in options:
+                self.problem(path, f"must be one of {', '.join(options)}; got {value!r}{suggest(value, options)}")
+                return default
+        if pattern is not None and not pattern.match(value):
+            self.problem(path, f"{value!r} is not valid{hint}")
+            return default
+        return value
+
+    def number(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+               default: float | None = None, minimum: float | None = None,
+               exclusive: bool = False) -> float | None:
+        if key not in data:
+            if required:
+                self.problem(path, "is required")
+            return default
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(path, f"must be a number, got {_describe(value)}")
+            return default
+        if not math.isfinite(value):
+            self.problem(path, f"must be a finite number, got {value}")
+            return default
+        if minimum is not None and (value <= minimum if exclusive else value < minimum):
+            self.problem(path, f"must be {'>' if exclusive else '>='} {minimum:g}, got {value:g}")
+            return default
+        return float(value)
+
+    def decimal(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Decimal | None:
+        value = self.number(data, key, path, required=required, minimum=0, exclusive=True)
+        if value is None:
+            return None
+        return Decimal(str(data[key]))
+
+    def integer(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+                default: int | None = None, minimum: int | None = None) -> int | None:
+        if key not in data:
+            if required:
+                self.problem(path, "is required")
+            return default
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(path, f"must be a whole number, got {_describe(value)}")
+            return default
+        if minimum is not None and value < minimum:
+            self.problem(path, f"must be >= {minimum}, got {value}")
+            return default
+        return value
+
+    def boolean(self, data: Mapping[str, Any], key: str, path: str, default: bool = False) -> bool:
+        if key not in data:
+            return default
+        value = data[key]
+        if not isinstance(value, bool):
+            self.problem(path, f"must be true or false, got {_describe(value)}")
+            return default
+        return value
+
+    def date(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+             allow_time: bool = False) -> dt.date | None:
+        if key not in data:
+            if required:
+                self.problem(path, "is required")
+            return None
+        value = data[key]
+        if isinstance(value, dt.datetime):
+            if allow_time:
+                return value
+            self.problem(path, f"must be a date (YYYY-MM-DD), got {_describe(value)}")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, dt.time):
+            self.problem(path, "must be a date, got a time of day")
+            return None
+        hint = " (write it without quotes: 2026-03-01)" if isinstance(value, str) else ""
+        self.problem(path, f"must be a date, got {_describe(value)}{hint}")
+        return None
+
+    def string_list(self, data: Mapping[str, Any], key: str, path: str,
+                    default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        if key not in data:
+            return default
+        value = data[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(path, f"must be a list of text, got {_describe(value)}")
+            return default
+        return tuple(value)
+
+
+def _date_key(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+@attrs.frozen
+class LoadedToml:
+    data: dict[str, Any]
+    index: LineIndex
+
+
+def read_toml(path: Path, display_name: str | None = None) -> LoadedToml:
+    """Read and parse a TOML file; refuse it (with the line) when it is not TOML."""
+    name = display_name or path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DefinitionError(f"{name}: file not found; create one with `rfpflow new DIR`") from None
+    except OSError as exc:
+        raise DefinitionError(f"{name}: cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"{name}:{line}: is not UTF-8 text; save the file as UTF-8 (most editors offer it under 'Save as')"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"{name}:{found.group(1)}" if found else name
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "syntax error"
+        if found:
+            detail += f" (column {found.group(2)})"
+        raise DefinitionError(f"{where}: not valid TOML: {detail}") from None
+    return LoadedToml(data, LineIndex(text))
+
+
+def load_rfp(path: Path | str, *, context: RunContext | None = None) -> model.Rfp:
+    """Load and validate an rfp.toml file.
+
+    With a ``context`` the plugins' ``rfpflow_validate_rfp`` checks run too.
+    Raises :class:`DefinitionError` carrying every problem found; warnings
+    alone do not raise (they are returned by :func:`check_rfp`).
+    """
+    rfp, problems = check_rfp(path, context=context)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or rfp is None:
+        raise DefinitionError(
+            f"{Path(path).name}: {len(errors)} problem{'s' if len(errors) != 1 else ''} in the RFP definition",
+            errors,
+        )
+    return rfp
+
+
+def check_rfp(path: Path | str, *, context: RunContext | None = None) -> tuple[model.Rfp | None, list[Problem]]:
+    """Load rfp.toml and return the RFP (None if invalid) with every problem and warning.
+
+    The plugins' checks run even when structural problems were found (on the
+    parts that could be read), so one run reports everything it can.
+    """
+    path = Path(path)
+    loaded = read_toml(path)
+    checker = _Checker(path.name, loaded.index)
+    rfp = _build_rfp(loaded.data, checker, path.parent)
+    structural_errors = bool(checker.problems)
+    if context is not None:
+        rfp = attrs.evolve(_apply_preset(rfp, context), source=path.name)
+        try:
+            found = context.host.collect("rfpflow_validate_rfp", Problem, rfp=rfp, context=context.with_rfp(rfp))
+        except Exception:
+            if not structural_errors:
+                raise
+            found = []  # a plugin tripped over a half-read definition; the structural problems come first
+        for problem in found:
+            if problem.file is None:
+                line = loaded.index.line_of(problem.field or "")
+                problem = attrs.evolve(problem, file=path.name, place=problem.place or (str(line) if line else None))
+            checker.problems.append(problem)
+    errors = [p for p in checker.problems if p.severity == "error"]
+    return (None if errors else rfp), checker.problems
+
+
+def _apply_preset(rfp: model.Rfp, context: RunContext) -> model.Rfp:
+    """Copy a KPI preset's KPIs into the definition (KPIs written in rfp.toml win).
+
+    The KPIs are part of the frozen definition, so the hash covers the values
+    actually used, not just a preset name whose plugin might change.
+    """
+    preset = context.host.kpi_presets().get(rfp.trial.preset) if rfp.trial.preset else None
+    if preset is None:
+        return rfp
+    own = {k.id for k in rfp.trial.kpis}
+    window = rfp.trial.window_days
+    kpis = tuple(
+        attrs.evolve(k, window_days=k.window_days or window) for k in preset.kpis if k.id not in own
+    ) + rfp.trial.kpis
+    rfp = attrs.evolve(rfp, trial=attrs.evolve(rfp.trial, kpis=kpis))
+    return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
+
+
+# ---------------------------------------------------------------------------
+# Building the records
+# ---------------------------------------------------------------------------
+
+
+def _build_rfp(data: dict[str, Any], c: _Checker, base_dir: Path) -> model.Rfp:
+    """Build the RFP from what could be read; the caller rejects it if ``c`` found errors."""
+    c.unknown_keys(data, TOP_KEYS, "")
+    fmt = c.integer(data, "format", "format", default=1)
+    if fmt is not None and fmt != 1:
+        c.problem("format", f"this rfpflow reads format 1; got {fmt}")
+    rfp_id = c.text(data, "id", "id", required=True, pattern=ID_PATTERN,
+                    hint=": use letters, digits, '-', '_' and '.', e.g. RFP-2026-001")
+    title = c.text(data, "title", "title", required=True)
+    buyer = c.text(data, "buyer", "buyer", required=True)
+    category = c.text(data, "category", "category", required=True, choices=model.CATEGORIES)
+    currency = c.text(data, "currency", "currency", required=True, pattern=CURRENCY_PATTERN,
+                      hint=": use the 3-letter ISO 4217 code, e.g. CNY, EUR, USD")
+    language = c.text(data, "language", "language", default="en", choices=model.LANGUAGES)
+    profile = c.text(data, "profile", "profile", default="generic")
+    contract_value = c.decimal(data, "contract_value", "contract_value")
+    budget_ceiling = c.decimal(data, "budget_ceiling", "budget_ceiling")
+    two_envelope = c.boolean(data, "two_envelope", "two_envelope")
+    decimal_comma = c.boolean(data, "decimal_comma", "decimal_comma")
+
+    timeline = _timeline(c, c.table(data, "timeline", "timeline"))
+    criteria = _criteria(c, c.table(data, "criteria", "criteria"))
+    gates = _gates(c, c.table(data, "gates", "gates"))
+    line_items = _pricing(c, c.table(data, "pricing", "pricing"), base_dir)
+    questionnaire = _questionnaire(c, data.get("questionnaire", []))
+    trial = _trial(c, c.table(data, "trial", "trial"), "trial" in data)
+    evaluators = _evaluators(c, data.get("evaluators", []))
+    scoring = _scoring(c, c.table(data, "scoring", "scoring"))
+    shortlist_table = c.table(data, "shortlist", "shortlist")
+    c.unknown_keys(shortlist_table, SHORTLIST_KEYS, "shortlist")
+    shortlist = model.ShortlistRule(
+        top=c.integer(shortlist_table, "top", "shortlist.top", minimum=1),
+        min_score=c.number(shortlist_table, "min_score", "shortlist.min_score", minimum=0),
+    )
+    award_table = c.table(data, "award", "award")
+    c.unknown_keys(award_table, AWARD_KEYS, "award")
+    standstill = c.integer(award_table, "standstill_days", "award.standstill_days", minimum=0)
+    plugin_options = c.table(data, "plugins", "plugins")
+    if "disable" in plugin_options:
+        c.string_list(plugin_options, "disable", "plugins.disable")
+    for name, value in plugin_options.items():
+        if name != "disable" and not isinstance(value, dict):
+            c.problem(f"plugins.{name}", f"must be a table of the plugin's options, got {_describe(value)}")
+    import_table = c.table(data, "import", "import")
+    c.unknown_keys(import_table, {"mapping"}, "import")
+    mapping = c.table(import_table, "mapping", "import.mapping") if import_table else {}
+
+    _cross_checks(c, criteria, line_items, evaluators, trial, data)
+    rfp = model.Rfp(
+        id=rfp_id, title=title, buyer=buyer, category=category, currency=currency,
+        language=language, profile=profile, contract_value=contract_value,
+        budget_ceiling=budget_ceiling, two_envelope=two_envelope, timeline=timeline,
+        criteria=criteria, gates=gates, line_items=line_items, questionnaire=questionnaire,
+        trial=trial, evaluators=evaluators, scoring=scoring, shortlist=shortlist,
+        standstill_days=standstill, decimal_comma=decimal_comma,
+        plugin_options=plugin_options, import_mapping=mapping,
+    )
+    return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
+
+
+def _timeline(c: _Checker, table: dict[str, Any]) -> model.Timeline:
+    c.unknown_keys(table, TIMELINE_KEYS, "timeline")
+    values: dict[str, Any] = {}
+    for key in TIMELINE_KEYS:
+        values[key] = c.date(table, key, f"timeline.{key}", required=key == "bid_deadline",
+                             allow_time=key in ("clarification_deadline", "bid_deadline"))
+    order = [k for k in TIMELINE_KEYS if k != "contract_start" and values[k] is not None]
+    for earlier, later in itertools.pairwise(order):
+        if _date_key(values[later]) < _date_key(values[earlier]):
+            c.problem(f"timeline.{later}",
+                      f"{_date_key(values[later]).isoformat()} is before {earlier} "
+                      f"({_date_key(values[earlier]).isoformat()}); the timeline runs "
+                      + " -> ".join(k for k in TIMELINE_KEYS if k != "contract_start"))
+    return model.Timeline(**values)
+
+
+def _criteria(c: _Checker, table: dict[str, Any]) -> tuple[model.Criterion, ...]:
+    if not table:
+        c.problem("criteria", "at least one criterion is required: add a [criteria.NAME] table")
+        return ()
+    seen: dict[str, str] = {}
+    roots = tuple(
+        crit for key, value in table.items()
+        if (crit := _criterion(c, key, value, f"criteria.{key}", seen, depth=1)) is not None
+    )
+    total = sum(crit.weight for crit in roots)
+    if roots and len(roots) == len(table) and not (
+        math.isclose(total, 100, abs_tol=WEIGHT_TOLERANCE) or math.isclose(total, 1, abs_tol=WEIGHT_TOLERANCE)
+    ):
+        c.problem("criteria", f"the top-level weights add up to {total:g}; "
+                  "they must add up to 100 (points) or 1 (shares)")
+    return roots
+
+
+def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str],
+               depth: int) -> model.Criterion | None:
+    if not isinstance(value, dict):
+        c.problem(path, f"must be a table describing the criterion, got {_describe(value)}")
+        return None
+    if not ID_PATTERN.match(key):
+        c.problem(path, f"criterion id {key!r} may only use letters, digits, '-', '_' and '.'")
+    if key in seen:
+        c.problem(path, f"criterion id {key!r} is used twice (also at {seen[key]}); ids must be unique")
+    seen[key] = path
+    child_tables = {k: v for k, v in value.items() if isinstance(v, dict) and k != "params"}
+    fields = {k: v for k, v in value.items() if k not in child_tables}
+    c.unknown_keys(fields, CRITERION_KEYS, path)
+    name = c.text(fields, "name", f"{path}.name", required=True)
+    weight = c.number(fields, "weight", f"{path}.weight", required=True, minimum=0, exclusive=True)
+    direction = c.text(fields, "direction", f"{path}.direction", default="benefit", choices=model.DIRECTIONS)
+    guidance = c.text(fields, "guidance", f"{path}.guidance")
+    scale = (0.0, 10.0)
+    if "scale" in fields:
+        raw = fields["scale"]
+        if (isinstance(raw, list) and len(raw) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+                and raw[0] < raw[1]):
+            scale = (float(raw[0]), float(raw[1]))
+        else:
+            c.problem(f"{path}.scale", f"must be [lowest, highest] with lowest < highest, got {_describe(raw)}")
+    children = tuple(
+        crit for child_key, child in child_tables.items()
+        if (crit := _criterion(c, child_key, child, f"{path}.{child_key}", seen, depth + 1)) is not None
+    )
+    source = model.CriterionSource()
+    if children:
+        for leaf_only in ("source", "field", "rule", "params", "scale"):
+            if leaf_only in fields:
+                c.problem(f"{path}.{leaf_only}", "only a criterion without sub-criteria has a "
+                          f"{leaf_only}; move it to a sub-criterion")
+        total = sum(ch.weight for ch in children)
+        if weight is not None and len(children) == len(child_tables) and not math.isclose(
+            total, weight, rel_tol=1e-9, abs_tol=WEIGHT_TOLERANCE
+        ):
+            c.problem(f"{path}.weight", f"is {weight:g} but its sub-criteria's weights add up to {total:g}")
+    else:
+        kind = c.text(fields, "source", f"{path}.source", default="judgement", choices=model.SOURCE_KINDS)
+        field = c.text(fields, "field", f"{path}.field") or None
+        rule = c.text(fields, "rule", f"{path}.rule") or None
+        params = c.table(fields, "params", f"{path}.params")
+        if kind == "bid" and not field:
+            c.problem(f"{path}.field", 'is required when source = "bid": name the bid field or question id')
+        if kind == "bid" and not rule:
+            c.problem(f"{path}.rule", 'is required when source = "bid": say how the value becomes points')
+        if kind != "bid" and (field or rule):
+            c.problem(f"{path}.source", f'a field or rule is only used when source = "bid", not {kind!r}')
+        source = model.CriterionSource(kind=kind, field=field, rule=rule, params=params)
+    if weight is None or not name:
+        return None
+    return model.Criterion(id=key, name=name, weight=weight, direction=direction, scale=scale,
+                           source=source, guidance=guidance, children=children)
+
+
+def _gates(c: _Checker, table: dict[str, Any]) -> tuple[model.Gate, ...]:
+    gates = []
+    for key, value in table.items():
+        path = f"gates.{key}"
+        if not isinstance(value, dict):
+            c.problem(path, f"must be a table describing the gate, got {_describe(value)}")
+            continue
+        if not ID_PATTERN.match(key):
+            c.problem(path, f"gate id {key!r} may only use letters, digits, '-', '_' and '.'")
+        kind = c.text(value, "kind", f"{path}.kind", required=True)
+        name = c.text(value, "name", f"{path}.name", default=key)
+        on_fail = c.text(value, "on_fail", f"{path}.on_fail", default="fail", choices=("fail", "review"))
+        params = {k: v for k, v in value.items() if k not in GATE_KEYS}
+        if kind:
+            gates.append(model.Gate(id=key, kind=kind, name=name, on_fail=on_fail, params=params))
+    return tuple(gates)
+
+
+def _pricing(c: _Checker, table: dict[str, Any], base_dir: Path) -> tuple[model.LineItem, ...]:
+    c.unknown_keys(table, PRICING_KEYS, "pricing")
+    items_file = c.text(table, "items_file", "pricing.items_file")
+    raw_items = table.get("items", [])
+    if items_file:
+        if raw_items:
+            c.problem("pricing.items_file", "give the line items inline or in items_file, not both")
+        from rfpflow.itemlist import read_item_list  # openpyxl only when a workbook is named
+
+        rows, problems = read_item_list(base_dir / items_file, items_file)
+        c.problems.extend(problems)
+        raw_items = rows
+    if not isinstance(raw_items, list):
+        c.problem("pricing.items", f"must be a list of line items ([[pricing.items]]), got {_describe(raw_items)}")
+        return ()
+    items: list[model.LineItem] = []
+    seen: set[str] = set()
+    for number, item in enumerate(raw_items, start=1):
+        path = f"pricing.items[{number}]"
+        if not isinstance(item, dict):
+            c.problem(path, f"must be a table with id, description, unit and quantity, got {_describe(item)}")
+            continue
+        c.unknown_keys(item, ITEM_KEYS, path)
+        item_id = c.text(item, "id", f"{path}.id", required=True, pattern=ID_PATTERN,
+                         hint=": use letters, digits, '-', '_' and '.'")
+        description = c.text(item, "description", f"{path}.description", required=True)
+        unit = c.text(item, "unit", f"{path}.unit", required=True)
+        quantity = c.decimal(item, "quantity", f"{path}.quantity", required=True)
+        if item_id in seen:
+            c.problem(f"{path}.id", f"line item id {item_id!r} is used twice")
+        seen.add(item_id)
+        if item_id and description and unit and quantity is not None:
+            items.append(model.LineItem(item_id, description, unit, quantity))
+    return tuple(items)
+
+
+def _questionnaire(c: _Checker, raw: Any) -> tuple[model.Question, ...]:
+    if not isinstance(raw, list):
+        c.problem("questionnaire", f"must be a list of questions ([[questionnaire]]), got {_describe(raw)}")
+        return ()
+    questions = []
+    seen: set[str] = set()
+    for number, q in enumerate(raw, start=1):
+        path = f"questionnaire[{number}]"
+        if not isinstance(q, dict):
+            c.problem(path, f"must be a table, got {_describe(q)}")
+            continue
+        c.unknown_keys(q, QUESTION_KEYS, path)
+        qid = c.text(q, "id", f"{path}.id", required=True, pattern=ID_PATTERN,
+                     hint=": use letters, digits, '-', '_' and '.'")
+        text = c.text(q, "text", f"{path}.text", required=True)
+        mandatory = c.boolean(q, "mandatory", f"{path}.mandatory")
+        choices = c.string_list(q, "choices", f"{path}.choices", default=("Yes", "No"))
+        if len(choices) < 2 or len(set(choices)) != len(choices):
+            c.problem(f"{path}.choices", "must list at least two different answers")
+        required_answer = c.text(q, "required_answer", f"{path}.required_answer") or None
+        if required_answer is not None and required_answer not in choices:
+            c.problem(f"{path}.required_answer", f"{required_answer!r} is not one of the choices {list(choices)}")
+        if qid in seen:
+            c.problem(f"{path}.id", f"question id {qid!r} is used twice")
+        seen.add(qid)
+        if qid and text:
+            questions.append(model.Question(qid, text, mandatory, choices, required_answer))
+    return tuple(questions)
+
+
+def _trial(c: _Checker, table: dict[str, Any], present: bool) -> model.TrialPlan:
+    c.unknown_keys(table, TRIAL_KEYS, "trial")
+    enabled = c.boolean(table, "enabled", "trial.enabled", default=present)
+    preset = c.text(table, "preset", "trial.preset") or None
+    window = c.integer(table, "window_days", "trial.window_days", minimum=1)
+    kpis = []
+    for key, value in c.table(table, "kpis", "trial.kpis").items():
+        path = f"trial.kpis.{key}"
+        if not isinstance(value, dict):
+            c.problem(path, f"must be a table describing the KPI, got {_describe(value)}")
+            continue
+        c.unknown_keys(value, KPI_KEYS, path)
+        name = c.text(value, "name", f"{path}.name", required=True)
+        unit = c.text(value, "unit", f"{path}.unit", default="")
+        target = c.number(value, "target", f"{path}.target", required=True)
+        direction = c.text(value, "direction", f"{path}.direction", default="higher", choices=("higher", "lower"))
+        must_have = c.boolean(value, "must_have", f"{path}.must_have")
+        weight = c.number(value, "weight", f"{path}.weight", default=1.0, minimum=0)
+        kpi_window = c.integer(value, "window_days", f"{path}.window_days", default=window, minimum=1)
+        if name and target is not None:
+            kpis.append(model.Kpi(key, name, unit, target, direction, must_have, weight or 0.0, kpi_window))
+    if enabled and not kpis and not preset:
+        c.problem("trial", "a trial run needs KPIs: add [trial.kpis.NAME] tables or a preset, "
+                  "or set enabled = false")
+    return model.TrialPlan(enabled=enabled, preset=preset, kpis=kpis, window_days=window)
+
+
+def _evaluators(c: _Checker, raw: Any) -> tuple[model.Evaluator, ...]:
+    if not isinstance(raw, list):
+        c.problem("evaluators", f"must be a list ([[evaluators]]), got {_describe(raw)}")
+        return ()
+    out = []
+    seen: set[str] = set()
+    for number, e in enumerate(raw, start=1):
+        path = f"evaluators[{number}]"
+        if not isinstance(e, dict):
+            c.problem(path, f"must be a table with id and name, got {_describe(e)}")
+            continue
+        c.unknown_keys(e, EVALUATOR_KEYS, path)
+        eid = c.text(e, "id", f"{path}.id", required=True, pattern=ID_PATTERN,
+                     hint=": use letters, digits, '-', '_' and '.'")
+        name = c.text(e, "name", f"{path}.name", required=True)
+        role = c.text(e, "role", f"{path}.role", default="evaluator")
+        if eid in seen:
+            c.problem(f"{path}.id", f"evaluator id {eid!r} is used twice")
+        seen.add(eid)
+        if eid and name:
+            out.append(model.Evaluator(eid, name, role))
+    return tuple(out)
+
+
+def _scoring(c: _Checker, table: dict[str, Any]) -> model.ScoringPlan:
+    c.unknown_keys(table, SCORING_KEYS, "scoring")
+    defaults = model.ScoringPlan()
+    tie_break = c.string_list(table, "tie_break", "scoring.tie_break", default=defaults.tie_break)
+    for key in tie_break:
+        if key not in TIE_BREAK_KEYS:
+            c.problem("scoring.tie_break", f"unknown tie-break key {key!r}{suggest(key, TIE_BREAK_KEYS)}; "
+                      f"choose from {', '.join(TIE_BREAK_KEYS)}")
+    award: dict[str, float] = {}
+    for key, value in c.table(table, "award", "scoring.award").items():
+        number = c.number({key: value}, key, f"scoring.award.{key}", minimum=0)
+        if key not in ("evaluation", "price", "trial"):
+            c.problem(f"scoring.award.{key}", f"unknown award component {key!r}"
+                      f"{suggest(key, ('evaluation', 'price', 'trial'))}; use evaluation, price and trial")
+        elif number is not None:
+            award[key] = number
+    if award and not math.isclose(sum(award.values()), 1.0, abs_tol=WEIGHT_TOLERANCE):
+        c.problem("scoring.award", f"the award weights add up to {sum(award.values()):g}; they must add up to 1")
+    return model.ScoringPlan(
+        method=c.text(table, "method", "scoring.method", default=defaults.method),
+        normalization=c.text(table, "normalization", "scoring.normalization", default=defaults.normalization,
+                             choices=("min-max", "ratio", "max", "vector")),
+        consensus=c.text(table, "consensus", "scoring.consensus", default=defaults.consensus,
+                         choices=("mean", "median", "trimmed-mean")),
+        outlier_threshold=c.number(table, "outlier_threshold", "scoring.outlier_threshold",
+                                   default=defaults.outlier_threshold, minimum=0) or 0.0,
+        price_formula=c.text(table, "price_formula", "scoring.price_formula", default=defaults.price_formula),
+        blind=c.boolean(table, "blind", "scoring.blind"),
+        tie_break=tie_break,
+        award_weights=award,
+        options=c.table(table, "options", "scoring.options"),
+    )
+
+
+def _cross_checks(c: _Checker, criteria: tuple[model.Criterion, ...], items: tuple[model.LineItem, ...],
+                  evaluators: tuple[model.Evaluator, ...], trial: model.TrialPlan, data: dict[str, Any]) -> None:
+    leaves = [leaf for crit in criteria for leaf in crit.leaves()]
+    kinds = {leaf.source.kind for leaf in leaves}
+    if "judgement" in kinds and not evaluators:
+        c.problem("evaluators", "criteria scored by evaluators' judgement need at least one [[evaluators]] entry")
+    if "price" in kinds and not items:
+        c.problem("pricing", 'a criterion with source = "price" needs line items ([[pricing.items]])')
+    if "trial" in kinds and not trial.enabled:
+        c.problem("trial", 'a criterion with source = "trial" needs a trial run ([trial] with KPIs)')
+    award = data.get("scoring", {}).get("award", {}) if isinstance(data.get("scoring"), dict) else {}
+    if isinstance(award, dict) and award.get("trial") and not trial.enabled:
+        c.problem("scoring.award.trial", "the award gives weight to the trial run, but the RFP has none")
+
+
+# ---------------------------------------------------------------------------
+# The definition hash
+# ---------------------------------------------------------------------------
+
+
+def _canonical(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return {f.name: _canonical(getattr(value, f.name)) for f in attrs.fields(type(value))
+                if f.name not in ("definition_hash", "source")}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def definition_hash(rfp: model.Rfp) -> str:
+    """SHA-256 of the definition's canonical JSON: changes with any rule, not with comments or layout."""
+    text = json.dumps(_canonical(rfp), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

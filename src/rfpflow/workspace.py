@@ -1,0 +1,45 @@
+"""A workspace: one folder per RFP cycle, as procurement teams keep one per tender.
+
+    rfp.toml        the definition
+    bids/           vendor workbooks as received
+    evaluations/    evaluators' score sheets
+    trial/          trial-run measurements
+    templates/      optional document template overrides
+    out/            generated documents and exports
+    .rfpflow/       the store (SQLite) - do not edit by hand
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rfpflow.definition import suggest
+from rfpflow.errors import RfpflowError
+from rfpflow.plugins import PluginHost
+
+SUBFOLDERS = ("bids", "evaluations", "trial", "templates", "out")
+
+
+def create_workspace(target: Path, host: PluginHost, *, profile: str = "generic", language: str = "en") -> Path:
+    """Create a workspace with a commented rfp.toml from a registered profile."""
+    profiles = host.profiles()
+    chosen = profiles.get(profile)
+    if chosen is None:
+        raise RfpflowError(
+            f"no profile {profile!r}{suggest(profile, profiles.names())}; installed profiles: "
+            f"{', '.join(profiles.names())} (`rfpflow plugins` shows where they come from)"
+        )
+    text = chosen.templates.get(language)
+    if text is None:
+        available = ", ".join(sorted(chosen.templates))
+        raise RfpflowError(f"profile {profile!r} has no {language!r} version; it has: {available}")
+    definition = target / "rfp.toml"
+    if definition.exists():
+        raise RfpflowError(f"{definition} already exists; choose another folder or remove it first")
+    if target.exists() and not target.is_dir():
+        raise RfpflowError(f"{target} exists and is not a folder")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SUBFOLDERS:
+        (target / name).mkdir(exist_ok=True)
+    definition.write_text(text, encoding="utf-8")
+    return target
