@@ -478,3 +478,13 @@ def test_plain_openpyxl_assignment_would_write_a_formula(tmp_path: Path) -> None
     path = tmp_path / "naive.xlsx"
     wb.save(path)
     assert "<f>" in _sheet_xml(path)
+
+
+@pytest.mark.parametrize("raw", ["1,234.5.6", "12.34,5", "1E999"])
+def test_garbled_numbers_are_not_numbers(raw: str) -> None:
+    with pytest.raises(CellValueError, match="is not a number"):
+        parse_number(raw, "unit price")
+
+
+def test_day_first_date_with_time() -> None:
+    assert parse_date("13/3/2026 10:00", "delivery date") == date(2026, 3, 13)

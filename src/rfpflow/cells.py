@@ -356,12 +356,14 @@ def _parse_plain_number(s: str, label: str, shown: str, decimal_comma: bool, not
     if m:
         exponent = m.group(1)
         s = s[: m.start()]
-        if group in s or " " in s or len(exponent.lstrip("+-")) > 4:
+        if group in s or " " in s or abs(int(exponent)) > 30:
             raise not_a_number
 
-    # The other convention: a decimal separator before a grouping one, or a
-    # "decimal separator" appearing twice (1.234.567 is European grouping).
+    # The other convention, written correctly: 1.234,50 or 1.234.567 where a
+    # decimal point is expected (1,234.50 or 1,234,567 where a comma is).
     if (point in s and group in s and s.rfind(group) > s.rfind(point)) or s.count(point) > 1:
+        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(point)}[0-9]{{3}})+(?:{re.escape(group)}[0-9]*)?", s):
+            raise not_a_number
         if decimal_comma:
             raise AmbiguousValue(
                 f"{label} {shown} looks like an English number format (point as decimal "
@@ -459,7 +461,7 @@ _WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|rsday|
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?)?"
 _YMD = re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}", re.IGNORECASE)
 _CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
-_DMY_OR_MDY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_DMY_OR_MDY = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}){_TIME}", re.IGNORECASE)
 _TWO_DIGIT_YEAR = re.compile(r"\d{1,2}[-/. ](?:\d{1,2}|[a-z]+\.?)[-/. ]\d{2}")
 _ORD = r"(?:st|nd|rd|th)?"
 _D_MON_Y = re.compile(rf"(\d{{1,2}}){_ORD}[\s\-/.]*(?:of\s+)?([a-z]+)\.?[\s\-/.,]*(\d{{4}})")

@@ -170,6 +170,216 @@ def new_command(app: App, target: Path, profile: str, language: str) -> None:
 
 
 # ---------------------------------------------------------------------------
+# The cycle
+# ---------------------------------------------------------------------------
+
+
+def style(text: str, **kwargs: Any) -> str:
+    """Colour for terminals; plain text when NO_COLOR is set (click drops colour off a tty)."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, **kwargs)
+
+
+OUTCOME_COLOURS = {"pass": "green", "fail": "red", "review": "yellow"}
+
+
+def _cycle(app: App) -> Any:
+    from rfpflow.workflow import Cycle
+
+    return Cycle(app.directory, app.context(workspace=app.directory))
+
+
+def _warn(cycle: Any) -> None:
+    for warning in cycle.warnings:
+        click.echo(style(f"warning: {warning}", fg="yellow"), err=True)
+
+
+@cli.command("issue")
+@click.pass_obj
+def issue_command(app: App) -> None:
+    """Issue the RFP: freeze rfp.toml and write the bid-response workbook."""
+    cycle = _cycle(app)
+    rfp = cycle.issue()
+    _warn(cycle)
+    click.echo(f"Issued {rfp.id} '{rfp.title}' (definition {rfp.definition_hash[:12]}).")
+    workbook = cycle.bid_workbook_path(rfp)
+    if workbook.exists():
+        click.echo(f"Send vendors {workbook}.")
+    click.echo("Next: rfpflow bids import bids/")
+
+
+@cli.command("amend")
+@click.option("--reason", required=True, help="Why the definition changed (recorded in the audit log).")
+@click.pass_obj
+def amend_command(app: App, reason: str) -> None:
+    """Record a change to rfp.toml after issue; existing bids must be resubmitted."""
+    cycle = _cycle(app)
+    rfp = cycle.amend(reason)
+    _warn(cycle)
+    click.echo(f"Amended {rfp.id}: definition is now {rfp.definition_hash[:12]}.")
+    pending = [b.bid.vendor_id for b in cycle.bids() if b.needs_resubmission]
+    if pending:
+        click.echo("These vendors must resubmit on the new workbook: " + ", ".join(sorted(pending)))
+
+
+@cli.group("bids")
+def bids_group() -> None:
+    """Vendor bids."""
+
+
+@bids_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--accept-late", is_flag=True, help="Accept bids after the deadline (needs --reason).")
+@click.option("--reason", default="", help="Why late bids are accepted.")
+@click.pass_obj
+def bids_import_command(app: App, paths: tuple[Path, ...], accept_late: bool, reason: str) -> None:
+    """Import vendor workbooks (files or folders). Each is all-or-nothing."""
+    from rfpflow.workflow import _expand
+
+    cycle = _cycle(app)
+    files = _expand(paths, app.directory)
+    show_bar = len(files) > 5 and sys.stderr.isatty()
+    if show_bar:
+        with click.progressbar(length=len(files), label="Reading bids", file=sys.stderr) as bar:
+            report = cycle.import_bids(files, accept_late=accept_late, late_reason=reason,
+                                       progress=lambda _path: bar.update(1))
+    else:
+        report = cycle.import_bids(files, accept_late=accept_late, late_reason=reason)
+    _warn(cycle)
+    for file, vendor, status in report.imported:
+        click.echo(f"  {style('imported', fg='green')}  {file:<32} {vendor:<20} {status}")
+    for file, _message in report.refused:
+        click.echo(f"  {style('refused', fg='red')}   {file}")
+    click.echo(f"{len(report.imported)} imported, {len(report.refused)} refused")
+    for _file, message in report.refused:
+        click.echo(message, err=True)
+    if report.refused:
+        raise SystemExit(2)
+
+
+@cli.command("close")
+@click.option("--early", is_flag=True, help="Close before the bid deadline (needs --reason).")
+@click.option("--reason", default="", help="Why bids close early.")
+@click.pass_obj
+def close_command(app: App, early: bool, reason: str) -> None:
+    """Close the bidding: no more bids are accepted."""
+    if early and not reason.strip():
+        raise click.UsageError("--early needs --reason")
+    count = _cycle(app).close(early_reason=reason if early else "")
+    click.echo(f"Bids closed with {count} bid{'s' if count != 1 else ''}. Next: rfpflow screen")
+
+
+@cli.group("screen", invoke_without_command=True)
+@click.pass_context
+def screen_group(ctx: click.Context) -> None:
+    """Screen every bid against the gates; `screen resolve` settles needs-review."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
+    results = _cycle(app).screen()
+    _print_screening(results)
+
+
+def _print_screening(results: list[Any]) -> None:
+    from rfpflow.workflow import summarize
+
+    overall = summarize(results)
+    for vendor, outcome in overall.items():
+        click.echo(f"{vendor:<24} {style(outcome.upper(), fg=OUTCOME_COLOURS[outcome], bold=True)}")
+        for stored in results:
+            if stored.result.vendor_id != vendor or stored.outcome == "pass":
+                continue
+            settled = f" (settled: {stored.resolution.reason})" if stored.resolution else ""
+            click.echo(f"    {stored.outcome:<7} {stored.result.gate_id}: {stored.result.reason}{settled}")
+    pending = [r for r in results if r.outcome == "review"]
+    if pending:
+        click.echo(f"\n{len(pending)} outcome(s) need review: rfpflow screen resolve VENDOR GATE "
+                   "--decision pass|fail --reason \"...\"")
+
+
+@screen_group.command("resolve")
+@click.argument("vendor")
+@click.argument("gate")
+@click.option("--decision", type=click.Choice(["pass", "fail"]), required=True)
+@click.option("--reason", required=True, help="Why (recorded in the audit log).")
+@click.pass_obj
+def screen_resolve_command(app: App, vendor: str, gate: str, decision: str, reason: str) -> None:
+    """Settle a needs-review screening outcome."""
+    stored = _cycle(app).resolve(vendor, gate, decision, reason)
+    click.echo(f"{vendor} {gate}: {stored.result.outcome} -> {decision} ({reason})")
+
+
+@cli.command("cancel")
+@click.option("--reason", required=True, help="Why the cycle is cancelled (recorded).")
+@click.pass_obj
+def cancel_command(app: App, reason: str) -> None:
+    """Cancel the cycle (from any open stage)."""
+    _cycle(app).cancel(reason)
+    click.echo(f"Cancelled: {reason}")
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status_command(app: App, as_json: bool) -> None:
+    """Where the cycle stands and the next command to run."""
+    report = _cycle(app).status()
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(f"{report.get('rfp_id') or '(no RFP id)'}: {style(report['stage_label'], bold=True)}")
+    for problem in report.get("problems", []):
+        click.echo(f"  {problem}")
+    if "definition_hash" in report:
+        click.echo(f"  definition {report['definition_hash'][:12]}: {report['definition']}")
+        click.echo(f"  audit log: {report['events']} events, chain head {report['chain_head'][:16]}")
+    bids = report.get("bids")
+    if bids:
+        click.echo(f"  bids: {bids['received']} received"
+                   + (f", late: {', '.join(bids['late'])}" if bids["late"] else "")
+                   + (f", to resubmit: {', '.join(bids['to_resubmit'])}" if bids["to_resubmit"] else ""))
+    screening = report.get("screening")
+    if screening:
+        counts: dict[str, int] = {}
+        for outcome in screening["vendors"].values():
+            counts[outcome] = counts.get(outcome, 0) + 1
+        click.echo("  screening: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))
+    click.echo(f"Next: {report['next']}")
+
+
+@cli.command("log")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def log_command(app: App, as_json: bool) -> None:
+    """List the audit events."""
+    events = _cycle(app).events()
+    if as_json:
+        click.echo(json.dumps([e.as_json() for e in events], indent=2, ensure_ascii=False))
+        return
+    for event in events:
+        simulated = " (simulated)" if event.simulated else ""
+        shown = {k: v for k, v in sorted(event.data.items()) if v is not None and v is not False and v not in ("", [])}
+        detail = ", ".join(f"{k}={v}" for k, v in shown.items())
+        click.echo(f"{event.seq:>4}  {event.at}{simulated}  {event.actor:<12} {event.kind:<20} {detail}")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify_command(app: App) -> None:
+    """Check the audit chain: exit 0 if intact, 1 naming the first bad event."""
+    report = _cycle(app).verify()
+    if report.ok:
+        click.echo(report.message)
+        return
+    click.echo(f"audit chain BROKEN: {report.message}", err=True)
+    raise SystemExit(1)
+
+
+# ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
 

@@ -229,15 +229,16 @@ class LoadedToml:
     index: LineIndex
 
 
-def read_toml(path: Path, display_name: str | None = None) -> LoadedToml:
-    """Read and parse a TOML file; refuse it (with the line) when it is not TOML."""
+def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None = None) -> LoadedToml:
+    """Read and parse a TOML file (or ``raw`` bytes); refuse it, with the line, when it is not TOML."""
     name = display_name or path.name
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DefinitionError(f"{name}: file not found; create one with `rfpflow new DIR`") from None
-    except OSError as exc:
-        raise DefinitionError(f"{name}: cannot be read: {exc.strerror}") from None
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise DefinitionError(f"{name}: file not found; create one with `rfpflow new DIR`") from None
+        except OSError as exc:
+            raise DefinitionError(f"{name}: cannot be read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -258,14 +259,16 @@ def read_toml(path: Path, display_name: str | None = None) -> LoadedToml:
     return LoadedToml(data, LineIndex(text))
 
 
-def load_rfp(path: Path | str, *, context: RunContext | None = None) -> model.Rfp:
+def load_rfp(path: Path | str, *, context: RunContext | None = None, text: str | None = None) -> model.Rfp:
     """Load and validate an rfp.toml file.
 
     With a ``context`` the plugins' ``rfpflow_validate_rfp`` checks run too.
+    ``text`` gives the file's content (e.g. the definition frozen in the store)
+    instead of reading ``path``; ``path`` still names the file and its folder.
     Raises :class:`DefinitionError` carrying every problem found; warnings
     alone do not raise (they are returned by :func:`check_rfp`).
     """
-    rfp, problems = check_rfp(path, context=context)
+    rfp, problems = check_rfp(path, context=context, text=text)
     errors = [p for p in problems if p.severity == "error"]
     if errors or rfp is None:
         raise DefinitionError(
@@ -275,14 +278,15 @@ def load_rfp(path: Path | str, *, context: RunContext | None = None) -> model.Rf
     return rfp
 
 
-def check_rfp(path: Path | str, *, context: RunContext | None = None) -> tuple[model.Rfp | None, list[Problem]]:
+def check_rfp(path: Path | str, *, context: RunContext | None = None,
+              text: str | None = None) -> tuple[model.Rfp | None, list[Problem]]:
     """Load rfp.toml and return the RFP (None if invalid) with every problem and warning.
 
     The plugins' checks run even when structural problems were found (on the
     parts that could be read), so one run reports everything it can.
     """
     path = Path(path)
-    loaded = read_toml(path)
+    loaded = read_toml(path, raw=text.encode("utf-8") if text is not None else None)
     checker = _Checker(path.name, loaded.index)
     rfp = _build_rfp(loaded.data, checker, path.parent)
     structural_errors = bool(checker.problems)

@@ -592,7 +592,7 @@ def _verify_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
         if xml:
             problem = _prolog_problem(bytes(head), size == len(head), limits.prolog_bytes)
             if problem:
-                raise _refuse(path, f"{problem} (in {info.filename})", place=info.filename)
+                raise _refuse(path, problem, place=info.filename)
 
 
 _MAIN_NS = (

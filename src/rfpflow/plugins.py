@@ -36,9 +36,9 @@ import pluggy
 from rfpflow import hookspecs
 from rfpflow.errors import PluginError, RfpflowError
 from rfpflow.registry import (
-    Named,
     DocumentSpec,
     KpiPreset,
+    Named,
     Profile,
     Registry,
     ScoringMethod,

@@ -54,9 +54,11 @@ import attrs
 
 __all__ = [
     "AHP_RANDOM_INDEX",
+    "CONSENSUS_METHODS",
     "DEFAULT_TIE_RULE",
     "DIRECTIONS",
     "NORMALIZATIONS",
+    "PRICE_METHODS",
     "RANK_METHODS",
     "TIE_KEYS",
     "AhpResult",
@@ -241,7 +243,10 @@ def _as_number(value: object) -> float | None:
     """``float(value)`` for a finite real number (not a bool), else ``None``."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):  # 10**400, Decimal("sNaN")
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -541,20 +546,21 @@ def _rank(
 #                 z = (t / (1 - t))^2.
 # So each competitor overtakes the winner only at the (at most two) real
 # roots of a low-degree polynomial, found in closed form. Between roots the
-# sign is constant and is read at the midpoint.
+# sign is constant and is read at the midpoint; a value within 1e-12 of the
+# size of the two sides compared is rounding noise (a tie), not a lead.
 
 
 class _Competitor(NamedTuple):
-    """The polynomial that is positive exactly where vendor i beats the winner.
+    """Where vendor i beats the winner, as a function of the new weight t.
 
-    ``noise`` is the size below which a value of ``sign`` is rounding noise
-    (1e-12 of its coefficients), so a tangency is not reported as a crossing.
+    ``margin(t)`` returns (difference, size): the difference is positive
+    exactly where vendor i is ahead, and size is the magnitude of the two
+    sides it subtracts, used to tell rounding noise from a real lead.
     """
 
     roots: list[float]
-    sign: Callable[[float], float]
+    margin: Callable[[float], tuple[float, float]]
     score: Callable[[float], float]
-    noise: float
 
 
 def _quadratic_roots(a: float, b: float, c: float) -> list[float]:
@@ -584,7 +590,8 @@ def _crossings(t0: float, competitor: _Competitor) -> tuple[float | None, float 
     k = points.index(t0)
 
     def beats(t: float) -> bool:
-        return competitor.sign(t) > competitor.noise
+        difference, size = competitor.margin(t)
+        return difference > 1e-12 * size
 
     up = next(
         (p for p, q in zip(points[k:], points[k + 1 :], strict=False) if beats((p + q) / 2)),
@@ -618,13 +625,15 @@ def _ws_competitors(r: list[list[float]], weights: list[float], j: int, winner: 
         alpha, beta = a[i] - a[winner], b[i] - b[winner]  # d(t) = beta + (alpha - beta) t
         roots = [] if alpha == beta else [beta / (beta - alpha)]
 
-        def sign(t: float, alpha: float = alpha, beta: float = beta) -> float:
-            return beta + (alpha - beta) * t
-
         def score(t: float, ai: float = a[i], bi: float = b[i]) -> float:
             return t * ai + (1 - t) * bi
 
-        out.append(_Competitor(roots, sign, score, 1e-12 * (abs(alpha) + abs(beta))))
+        def margin(
+            t: float, alpha: float = alpha, beta: float = beta, mine: Callable[[float], float] = score
+        ) -> tuple[float, float]:
+            return beta + (alpha - beta) * t, mine(t) + t * a[winner] + (1 - t) * b[winner]
+
+        out.append(_Competitor(roots, margin, score))
     return out
 
 
@@ -649,15 +658,18 @@ def _topsis_competitors(
         c4 = qwi * qbw - qww * qbi
         roots = [t for z in _quadratic_roots(a4, b4, c4) if (t := _z_to_t(z)) is not None]
 
-        def sign(t: float, a4: float = a4, b4: float = b4, c4: float = c4) -> float:
+        def margin(t: float, a4: float = a4, b4: float = b4, c4: float = c4, i: int = i) -> tuple[float, float]:
             x, y = t * t, (1 - t) * (1 - t)
-            return a4 * x * x + b4 * x * y + c4 * y * y
+            # D-_i^2 D+_w^2 and D-_w^2 D+_i^2: the two sides f subtracts
+            left = (x * p_worst[i] + y * q_worst[i]) * (x * pbw + y * qbw)
+            right = (x * pww + y * qww) * (x * p_best[i] + y * q_best[i])
+            return a4 * x * x + b4 * x * y + c4 * y * y, left + right
 
         def score(t: float, pb: float = pbi, qb: float = qbi, pw: float = pwi, qw: float = qwi) -> float:
             x, y = t * t, (1 - t) * (1 - t)
             return _closeness(math.sqrt(x * pb + y * qb), math.sqrt(x * pw + y * qw))
 
-        out.append(_Competitor(roots, sign, score, 1e-12 * (abs(a4) + abs(b4) + abs(c4))))
+        out.append(_Competitor(roots, margin, score))
     return out
 
 
@@ -712,8 +724,11 @@ def sensitivity(
     arguments. Both methods are solved in closed form: weighted-sum scores
     are linear in the new weight t; for TOPSIS the sign of the difference of
     two closeness coefficients is that of a quadratic in (t/(1-t))^2. So
-    ``delta`` is exact up to floating-point rounding (about 1e-12 here), for
-    TOPSIS too -- no scan, nothing can be stepped over.
+    ``delta`` is exact up to floating-point rounding, for TOPSIS too: there
+    is no scan and no step size, and a lead that exists only for a sliver of
+    weights cannot be stepped over. A lead smaller than 1e-12 of the scores
+    compared counts as a tie (as in :func:`rank`), so a competitor that only
+    touches the winner's score is not reported.
 
     >>> s = sensitivity([[1, 0], [0, 1]], [0.6, 0.4], ["benefit", "benefit"])
     >>> s.winner, [(c.criterion, round(c.delta, 9), c.new_winner) for c in s.criteria]

@@ -1,0 +1,113 @@
+"""Records to JSON and back, exactly: the store and the exports use this one converter.
+
+Decimals, dates and date-times are tagged (``{"$decimal": "1234.50"}``) so that
+values inside free-form mappings (a bid's ``fields``) come back with their
+type; attrs records are rebuilt from their type hints. The JSON text is
+canonical (sorted keys, no spaces), so equal records give equal bytes and hashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+
+def to_data(value: Any) -> Any:
+    """A JSON-compatible structure for ``value`` (attrs records, tuples, mappings, scalars)."""
+    if attrs.has(type(value)):
+        return {f.name: to_data(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): to_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def untag(value: Any) -> Any:
+    """Decode tagged scalars anywhere in a JSON structure (for untyped values)."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key, inner), = value.items()
+            if key == "$decimal":
+                return Decimal(inner)
+            if key == "$datetime":
+                return dt.datetime.fromisoformat(inner)
+            if key == "$date":
+                return dt.date.fromisoformat(inner)
+        return {k: untag(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [untag(v) for v in value]
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    import rfpflow.model  # noqa: F401  (the names the hints refer to)
+
+    return typing.get_type_hints(cls, vars(__import__(cls.__module__, fromlist=["_"])))
+
+
+def from_data(cls: type[T], data: Any) -> T:
+    """Rebuild an attrs record of type ``cls`` from :func:`to_data` output."""
+    hints = _hints(cls)  # type: ignore[arg-type]  # attrs classes are hashable
+    kwargs = {}
+    for field in attrs.fields(cls):  # type: ignore[arg-type]  # callers pass attrs classes
+        if field.name in data:
+            kwargs[field.name] = _convert(hints[field.name], data[field.name])
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        for option in options:
+            if attrs.has(option) and isinstance(value, dict):
+                return from_data(option, value)
+        return untag(value)
+    if attrs.has(hint):
+        return from_data(hint, value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
+    if origin in (Mapping, dict, typing.Mapping):
+        args = typing.get_args(hint)
+        inner = args[1] if len(args) == 2 else Any
+        return {k: _convert(inner, v) for k, v in value.items()}
+    return untag(value)
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON text of ``value``."""
+    return json.dumps(to_data(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(cls: type[T], text: str) -> T:
+    return from_data(cls, json.loads(text))

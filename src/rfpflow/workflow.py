@@ -1,0 +1,607 @@
+"""The RFP cycle: stages, guards and transitions over the store.
+
+Each command is one method of :class:`Cycle` and one store transaction:
+it checks the stage and the guards, does its work (calling plugins through
+the host), records events, runs the ``rfpflow_transition`` hook (where a
+plugin may veto) and commits — or, on any error, changes nothing. Observers
+(``rfpflow_after_transition``) run after the commit.
+
+Guards: the definition is frozen at ``issue`` by its hash (``amend`` is the
+only way to change it); bids are accepted only while issued and before the
+deadline (or late with a reason); only screened-in vendors are evaluated,
+only shortlisted vendors enter the trial, and only a vendor that passed
+screening (and the trial) can be awarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from rfpflow import serde
+from rfpflow.context import Clock, RunContext
+from rfpflow.definition import check_rfp, load_rfp
+from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
+from rfpflow.model import Bid, GateResult, Rfp, Stage, Transition
+from rfpflow.store import CycleState, SqliteStore, Store, store_exists, store_path
+
+OPEN_FOR_BIDS = (Stage.ISSUED,)
+TERMINAL = (Stage.AWARDED, Stage.CANCELLED)
+
+STAGE_LABELS = {
+    Stage.DRAFT: "draft", Stage.ISSUED: "issued - open for bids", Stage.BIDS_CLOSED: "bids closed",
+    Stage.SCREENING: "screening", Stage.EVALUATION: "evaluation", Stage.TRIAL_RUN: "trial run",
+    Stage.AWARD_RECOMMENDED: "award recommended", Stage.AWARDED: "awarded", Stage.CANCELLED: "cancelled",
+}
+
+
+def deadline_of(value: dt.date | dt.datetime | None) -> dt.datetime | None:
+    """A deadline as an aware date-time: a bare date means the end of that day (UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@attrs.frozen
+class StoredBid:
+    """A bid as kept in the store, with how and when it came in."""
+
+    bid: Bid
+    submitted_at: str
+    sha256: str
+    late: bool = False
+    late_reason: str = ""
+    needs_resubmission: bool = False
+
+
+@attrs.frozen
+class Resolution:
+    decision: str
+    reason: str
+    actor: str
+    at: str
+
+
+@attrs.frozen
+class StoredGateResult:
+    result: GateResult
+    resolution: Resolution | None = None
+
+    @property
+    def outcome(self) -> str:
+        return self.resolution.decision if self.resolution else self.result.outcome
+
+
+@attrs.frozen
+class ImportReport:
+    imported: tuple[tuple[str, str, str], ...]  # (file, vendor_id, "new" | "replaced")
+    refused: tuple[tuple[str, str], ...]        # (file, message)
+
+
+class _Operation:
+    """What a command body gets: the transaction, the RFP and a way to record events."""
+
+    def __init__(self, cycle: Cycle, tx: Any, rfp: Rfp, state: CycleState) -> None:
+        self.cycle = cycle
+        self.tx = tx
+        self.rfp = rfp
+        self.state = state
+        self.target: Stage | None = None
+        self.transition_data: dict[str, Any] = {}
+
+    def record(self, kind: str, **data: Any) -> None:
+        clock = self.cycle.context.clock
+        self.tx.append_event(kind, data, actor=self.cycle.context.actor, at=clock.now(),
+                             wall_at=clock.wall(), simulated=clock.is_simulated)
+
+    def move_to(self, target: Stage, **data: Any) -> None:
+        self.target = target
+        self.transition_data = data
+
+
+class Cycle:
+    """One RFP cycle in a workspace folder."""
+
+    def __init__(self, workspace: Path, context: RunContext) -> None:
+        self.workspace = workspace
+        self.context = attrs.evolve(context, workspace=workspace)
+        self.warnings: list[str] = []
+
+    # -- opening ------------------------------------------------------------
+
+    @property
+    def definition_path(self) -> Path:
+        return self.workspace / "rfp.toml"
+
+    def _store(self, *, create: bool = False) -> Store:
+        return SqliteStore(store_path(self.workspace), create=create)
+
+    def load_definition(self) -> Rfp:
+        return load_rfp(self.definition_path, context=self.context)
+
+    def _frozen_rfp(self, state: CycleState) -> Rfp:
+        """The RFP from rfp.toml, refused if it differs from the definition frozen at issue."""
+        rfp = self.load_definition()
+        if rfp.definition_hash != state.definition_hash:
+            raise GuardError(
+                f"rfp.toml was changed after the RFP was issued (definition {state.definition_hash[:12]} "
+                f"is now {rfp.definition_hash[:12]}). Undo the edit, or record it as an amendment with "
+                '`rfpflow amend --reason "..."` (only while the RFP is open for bids).'
+            )
+        return rfp
+
+    def stage(self) -> Stage:
+        if not store_exists(self.workspace):
+            return Stage.DRAFT
+        store = self._store()
+        try:
+            with store.read() as tx:
+                state = tx.state()
+        finally:
+            store.close()
+        return Stage(state.stage) if state else Stage.DRAFT
+
+    def _stored_rfp(self, state: CycleState) -> Rfp:
+        """The RFP as frozen in the store (whatever rfp.toml now says)."""
+        return load_rfp(self.definition_path, context=self.context, text=state.definition_text)
+
+    @contextlib.contextmanager
+    def _command(self, name: str, allowed: Sequence[Stage], *, guard_definition: bool = True) -> Iterator[_Operation]:
+        """Run a command body in one transaction, with the stage and definition guards."""
+        store = self._store()
+        try:
+            with store.transaction() as tx:
+                state = tx.state()
+                if state is None:
+                    raise StageError("the RFP has not been issued yet; run `rfpflow issue` first")
+                stage = Stage(state.stage)
+                if stage not in allowed:
+                    raise StageError(_wrong_stage(name, stage, allowed))
+                rfp = self._frozen_rfp(state) if guard_definition else self._stored_rfp(state)
+                op = _Operation(self, tx, rfp, state)
+                yield op
+                if op.target is not None:
+                    self._transition(op, name, stage, op.target)
+        finally:
+            store.close()
+        if op.target is not None:
+            self._after_transition(name, stage, op.target, op.transition_data, rfp)
+
+    def _transition(self, op: _Operation, command: str, source: Stage, target: Stage) -> None:
+        transition = Transition(command, source, target, self.context.actor, self.context.now(),
+                                op.transition_data)
+        context = self.context.with_rfp(op.rfp)
+        approved = self.context.host.first("rfpflow_transition", Transition, transition=transition, context=context)
+        if approved is None:
+            raise RfpflowError(f"no plugin approved the transition to {target.value}")
+        op.record("stage.changed", source=source.value, target=target.value, command=command)
+        op.tx.save_state(attrs.evolve(_state(op.tx), stage=target.value))
+
+    def _after_transition(self, command: str, source: Stage, target: Stage, data: dict[str, Any], rfp: Rfp) -> None:
+        transition = Transition(command, source, target, self.context.actor, self.context.now(), data)
+        self.warnings.extend(self.context.host.notify(
+            "rfpflow_after_transition", transition=transition, context=self.context.with_rfp(rfp)))
+
+    # -- request --------------------------------------------------------------
+
+    def issue(self) -> Rfp:
+        """draft -> issued: validate, freeze the definition, write the bid-response workbook."""
+        rfp, problems = check_rfp(self.definition_path, context=self.context)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors or rfp is None:
+            from rfpflow.errors import DefinitionError
+
+            raise DefinitionError("rfp.toml has problems; fix them before issuing", errors)
+        self.warnings.extend(str(p) for p in problems)
+        if store_exists(self.workspace) and self.stage() != Stage.DRAFT:
+            raise StageError(_wrong_stage("issue", self.stage(), (Stage.DRAFT,)))
+        text = self.definition_path.read_text(encoding="utf-8-sig")
+        store = self._store(create=True)
+        try:
+            with store.transaction() as tx:
+                existing = tx.state()
+                if existing is not None:
+                    raise StageError(_wrong_stage("issue", Stage(existing.stage), (Stage.DRAFT,)))
+                state = CycleState(rfp.id, Stage.DRAFT.value, rfp.definition_hash, text)
+                tx.save_state(state)
+                op = _Operation(self, tx, rfp, state)
+                op.record("cycle.issued", rfp_id=rfp.id, title=rfp.title, definition_hash=rfp.definition_hash)
+                written = self._write_bid_workbook(rfp)
+                try:
+                    op.move_to(Stage.ISSUED)
+                    self._transition(op, "issue", Stage.DRAFT, Stage.ISSUED)
+                except BaseException:
+                    if written is not None:
+                        written.unlink(missing_ok=True)  # nothing of a refused issue stays behind
+                    raise
+        finally:
+            store.close()
+        self._after_transition("issue", Stage.DRAFT, Stage.ISSUED, {}, rfp)
+        return rfp
+
+    def bid_workbook_path(self, rfp: Rfp) -> Path:
+        return self.workspace / "out" / f"{rfp.id}-bid-response.xlsx"
+
+    def _write_bid_workbook(self, rfp: Rfp) -> Path | None:
+        target = self.bid_workbook_path(rfp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        written = self.context.host.first("rfpflow_write_bid_workbook", Path, rfp=rfp, target=target,
+                                          context=self.context.with_rfp(rfp))
+        if written is None:
+            self.warnings.append("no installed plugin writes bid-response workbooks; none was written")
+        return written
+
+    def amend(self, reason: str) -> Rfp:
+        """Record a changed rfp.toml while open for bids; existing bids must be resubmitted."""
+        if not reason.strip():
+            raise GuardError("an amendment needs a reason: --reason \"...\"")
+        store = self._store()
+        try:
+            with store.transaction() as tx:
+                state = tx.state()
+                if state is None:
+                    raise StageError("the RFP has not been issued yet; edit rfp.toml freely until `rfpflow issue`")
+                if Stage(state.stage) not in OPEN_FOR_BIDS:
+                    raise StageError(
+                        f"the definition can only be amended while the RFP is open for bids; it is "
+                        f"{STAGE_LABELS[Stage(state.stage)]}. Cancel the cycle and issue a new RFP instead."
+                    )
+                rfp = self.load_definition()
+                if rfp.definition_hash == state.definition_hash:
+                    raise GuardError("rfp.toml is unchanged since it was issued; there is nothing to amend")
+                op = _Operation(self, tx, rfp, state)
+                marked = []
+                for key, data in tx.all("bids"):
+                    stored = serde.from_data(StoredBid, data)
+                    if not stored.needs_resubmission:
+                        tx.put("bids", key, attrs.evolve(stored, needs_resubmission=True))
+                        marked.append(key)
+                op.record("definition.amended", reason=reason, previous_hash=state.definition_hash,
+                          definition_hash=rfp.definition_hash, bids_to_resubmit=marked)
+                text = self.definition_path.read_text(encoding="utf-8-sig")
+                tx.save_state(attrs.evolve(_state(tx), definition_hash=rfp.definition_hash, definition_text=text))
+                self._write_bid_workbook(rfp)
+        finally:
+            store.close()
+        return rfp
+
+    # -- bids -----------------------------------------------------------------
+
+    def import_bids(self, paths: Sequence[Path], *, accept_late: bool = False, late_reason: str = "",
+                    progress: Any = None) -> ImportReport:
+        """Read vendor workbooks (all-or-nothing each) and store the good ones in one transaction."""
+        files = _expand(paths, self.workspace)
+        if accept_late and not late_reason.strip():
+            raise GuardError("accepting a late bid needs a reason: --accept-late --reason \"...\"")
+        with self._command("bids import", OPEN_FOR_BIDS) as op:
+            rfp = op.rfp
+            deadline = deadline_of(rfp.timeline.bid_deadline)
+            now = self.context.now()
+            late = deadline is not None and now > deadline
+            if late and deadline is not None and not accept_late:
+                raise GuardError(
+                    f"the bid deadline passed at {deadline.isoformat()} (now {now.isoformat()}); "
+                    "late bids are refused. To accept one anyway, record why: "
+                    "--accept-late --reason \"...\""
+                )
+            parsed: list[tuple[Path, list[Bid]]] = []
+            refused: list[tuple[str, str]] = []
+            context = self.context.with_rfp(rfp)
+            for path in files:
+                try:
+                    bids = self.context.host.first("rfpflow_read_bids", list, source=path, rfp=rfp, context=context)
+                    if bids is None:
+                        raise InputFileError(f"{path.name}: no installed plugin reads this kind of file "
+                                             f"({path.suffix or 'no extension'}); bids come as .xlsx workbooks")
+                    if not bids:
+                        raise InputFileError(f"{path.name}: contains no bid")
+                    parsed.append((path, bids))
+                except InputFileError as exc:
+                    refused.append((path.name, str(exc)))
+                if progress is not None:
+                    progress(path)
+            seen: dict[str, str] = {}
+            imported: list[tuple[str, str, str]] = []
+            for path, bids in parsed:
+                for bid in bids:
+                    if bid.vendor_id in seen:
+                        refused.append((path.name, f"{path.name}: vendor {bid.vendor_id!r} also submitted "
+                                        f"{seen[bid.vendor_id]} in this batch; import one of them"))
+                        continue
+                    seen[bid.vendor_id] = path.name
+                    previous = op.tx.get("bids", bid.vendor_id)
+                    sha = file_sha256(path)
+                    stored = StoredBid(bid, now.isoformat(), sha, late=late, late_reason=late_reason if late else "")
+                    op.tx.put("bids", bid.vendor_id, stored)
+                    status = "replaced" if previous is not None else "new"
+                    op.record("bid.received", vendor=bid.vendor_id, vendor_name=bid.vendor_name,
+                              file=path.name, sha256=sha, resubmission=previous is not None,
+                              late=late, late_reason=late_reason if late else "")
+                    imported.append((path.name, bid.vendor_id, status))
+        return ImportReport(tuple(imported), tuple(refused))
+
+    def bids(self) -> list[StoredBid]:
+        return [serde.from_data(StoredBid, d) for _, d in self._read_all("bids")]
+
+    def _read_all(self, collection: str) -> list[tuple[str, Any]]:
+        if not store_exists(self.workspace):
+            return []
+        store = self._store()
+        try:
+            with store.read() as tx:
+                return list(tx.all(collection))
+        finally:
+            store.close()
+
+    def close(self, *, early_reason: str = "") -> int:
+        """issued -> bids closed. Refused before the deadline unless a reason is given."""
+        with self._command("close", OPEN_FOR_BIDS) as op:
+            deadline = deadline_of(op.rfp.timeline.bid_deadline)
+            now = self.context.now()
+            if deadline is not None and now < deadline and not early_reason:
+                raise GuardError(
+                    f"the bid deadline is {deadline.isoformat()}; vendors may still bid until then. "
+                    "Wait, or close early with --early --reason \"...\""
+                )
+            stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
+            pending = sorted(b.bid.vendor_id for b in stored if b.needs_resubmission)
+            if pending:
+                raise GuardError(
+                    "these bids were made on a definition that was amended and have not been resubmitted: "
+                    + ", ".join(pending) + ". Import their resubmissions first."
+                )
+            op.record("bids.closed", bids=len(stored), early_reason=early_reason)
+            op.move_to(Stage.BIDS_CLOSED)
+            return len(stored)
+
+    # -- screening ------------------------------------------------------------
+
+    def screen(self) -> list[StoredGateResult]:
+        """bids closed -> screening: every gate, due diligence and screening plugin, for every bid."""
+        with self._command("screen", (Stage.BIDS_CLOSED,)) as op:
+            rfp = op.rfp
+            stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
+            if not stored:
+                raise GuardError("there are no bids to screen; cancel the cycle with `rfpflow cancel --reason`")
+            results = run_screening(rfp, [s.bid for s in stored], self.context.with_rfp(rfp))
+            for result in results:
+                op.tx.put("screening", f"{result.vendor_id}/{result.gate_id}", StoredGateResult(result))
+            summary = summarize([StoredGateResult(r) for r in results])
+            op.record("screening.completed", outcomes=summary)
+            op.move_to(Stage.SCREENING)
+        return self.screening()
+
+    def screening(self) -> list[StoredGateResult]:
+        return [serde.from_data(StoredGateResult, d) for _, d in self._read_all("screening")]
+
+    def resolve(self, vendor: str, gate: str, decision: str, reason: str) -> StoredGateResult:
+        """Settle a needs-review outcome (or overturn one) with a recorded reason."""
+        if decision not in ("pass", "fail"):
+            raise GuardError(f"--decision must be pass or fail, got {decision!r}")
+        if not reason.strip():
+            raise GuardError('a screening decision needs a reason: --reason "..."')
+        with self._command("screen resolve", (Stage.SCREENING,)) as op:
+            data = op.tx.get("screening", f"{vendor}/{gate}")
+            if data is None:
+                known = sorted(k for k, _ in op.tx.all("screening") if k.startswith(f"{vendor}/"))
+                hint = (f"; {vendor}'s gates: " + ", ".join(k.split("/", 1)[1] for k in known)) if known else (
+                    f"; vendors: {', '.join(sorted({k.split('/')[0] for k, _ in op.tx.all('screening')}))}")
+                raise GuardError(f"no screening outcome for vendor {vendor!r} and gate {gate!r}{hint}")
+            current = serde.from_data(StoredGateResult, data)
+            now = self.context.now().isoformat()
+            updated = attrs.evolve(current, resolution=Resolution(decision, reason, self.context.actor, now))
+            op.tx.put("screening", f"{vendor}/{gate}", updated)
+            op.record("screening.resolved", vendor=vendor, gate=gate, was=current.outcome,
+                      decision=decision, reason=reason)
+            return updated
+
+    # -- cancelling -------------------------------------------------------------
+
+    def cancel(self, reason: str) -> None:
+        if not reason.strip():
+            raise GuardError('cancelling needs a reason: --reason "..."')
+        open_stages = tuple(s for s in Stage if s.is_open and s != Stage.DRAFT)
+        with self._command("cancel", open_stages, guard_definition=False) as op:
+            op.record("cycle.cancelled", reason=reason)
+            op.move_to(Stage.CANCELLED, reason=reason)
+
+    # -- reading the log --------------------------------------------------------
+
+    def events(self) -> list[Any]:
+        if not store_exists(self.workspace):
+            return []
+        store = self._store()
+        try:
+            with store.read() as tx:
+                return list(tx.events())
+        finally:
+            store.close()
+
+    def verify(self) -> Any:
+        from rfpflow.store import verify_chain
+
+        store = SqliteStore(store_path(self.workspace))
+        try:
+            with store.read() as tx:
+                return verify_chain(tx.raw_events(), tx.state())
+        finally:
+            store.close()
+
+    def state(self) -> CycleState | None:
+        if not store_exists(self.workspace):
+            return None
+        store = self._store()
+        try:
+            with store.read() as tx:
+                return tx.state()
+        finally:
+            store.close()
+
+
+    # -- where things stand -------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """What happened so far and the next command, for `rfpflow status`."""
+        state = self.state()
+        stage = Stage(state.stage) if state else Stage.DRAFT
+        report: dict[str, Any] = {"workspace": str(self.workspace), "stage": stage.value,
+                                  "stage_label": STAGE_LABELS[stage]}
+        if state is None:
+            draft, problems = check_rfp(self.definition_path, context=self.context)
+            errors = [str(p) for p in problems if p.severity == "error"]
+            report.update(rfp_id=draft.id if draft else None, problems=errors,
+                          next="fix rfp.toml (`rfpflow validate`)" if errors else "rfpflow issue")
+            return report
+        report.update(rfp_id=state.rfp_id, definition_hash=state.definition_hash,
+                      events=state.event_count, chain_head=state.chain_head)
+        try:
+            rfp: Rfp | None = self._frozen_rfp(state)
+            report["definition"] = "unchanged since issue"
+        except RfpflowError as exc:
+            rfp = None
+            report["definition"] = str(exc)
+        bids = self.bids()
+        report["bids"] = {
+            "received": len(bids),
+            "late": sorted(b.bid.vendor_id for b in bids if b.late),
+            "to_resubmit": sorted(b.bid.vendor_id for b in bids if b.needs_resubmission),
+            "vendors": {b.bid.vendor_id: b.bid.vendor_name for b in sorted(bids, key=lambda b: b.bid.vendor_id)},
+        }
+        screening = self.screening()
+        if screening:
+            overall = summarize(screening)
+            report["screening"] = {
+                "vendors": overall,
+                "to_resolve": sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in screening
+                                     if r.outcome == "review"),
+            }
+        report["next"] = self._next_step(stage, rfp, report)
+        return report
+
+    def _next_step(self, stage: Stage, rfp: Rfp | None, report: dict[str, Any]) -> str:
+        if rfp is None and stage not in TERMINAL:
+            return 'undo the edit to rfp.toml, or `rfpflow amend --reason "..."`'
+        if stage == Stage.ISSUED:
+            deadline = deadline_of(rfp.timeline.bid_deadline) if rfp else None
+            if deadline is not None and self.context.now() < deadline:
+                return f"rfpflow bids import bids/   (bids are open until {deadline.isoformat()})"
+            return "rfpflow close"
+        if stage == Stage.BIDS_CLOSED:
+            return "rfpflow screen"
+        if stage == Stage.SCREENING:
+            pending = report.get("screening", {}).get("to_resolve", [])
+            if pending:
+                return (f"rfpflow screen resolve {pending[0]} --decision pass|fail --reason \"...\""
+                        f"   ({len(pending)} outcome{'s' if len(pending) != 1 else ''} to settle)")
+            return "rfpflow evaluate sheets"
+        if stage == Stage.CANCELLED:
+            return "nothing: the cycle was cancelled"
+        if stage == Stage.AWARDED:
+            return "nothing: the contract was awarded"
+        return NEXT_STEPS.get(stage, "rfpflow status")
+
+
+NEXT_STEPS: dict[Stage, str] = {}
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _state(tx: Any) -> CycleState:
+    state: CycleState | None = tx.state()
+    if state is None:
+        raise RfpflowError("internal: the cycle has no state row")
+    return state
+
+
+def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext) -> list[GateResult]:
+    """Every declared gate, then due diligence and screening plugins, for every bid, in a stable order."""
+    host = context.host
+    rules = host.screening_rules()
+    every = tuple(bids)
+    results: list[GateResult] = []
+    for bid in sorted(every, key=lambda b: b.vendor_id):
+        for gate in rfp.gates:
+            rule = rules.get(gate.kind)
+            if rule is None:
+                raise RfpflowError(f"gate {gate.id!r}: no installed plugin provides the kind {gate.kind!r}")
+            try:
+                result = rule.check(bid, gate, every, rfp, context)
+            except RfpflowError:
+                raise
+            except Exception as exc:
+                supplier = rules.suppliers.get(gate.kind, "?")
+                raise RfpflowError(f"plugin {supplier!r} failed in gate {gate.id!r} ({gate.kind}) for "
+                                   f"{bid.vendor_id}: {type(exc).__name__}: {exc}") from exc
+            if not isinstance(result, GateResult):
+                raise RfpflowError(f"the {gate.kind} rule returned {type(result).__name__}, not a GateResult")
+            results.append(result)
+        results.extend(host.collect("rfpflow_due_diligence", GateResult, bid=bid, rfp=rfp, context=context))
+        results.extend(host.collect("rfpflow_screen_bid", GateResult, bid=bid, bids=every, rfp=rfp, context=context))
+    return results
+
+
+def summarize(results: Sequence[StoredGateResult]) -> dict[str, str]:
+    """Each vendor's overall outcome: fail if any gate fails, review if any needs review, else pass."""
+    overall: dict[str, str] = {}
+    for stored in results:
+        vendor = stored.result.vendor_id
+        outcome = stored.outcome
+        current = overall.get(vendor, "pass")
+        if outcome == "fail" or current == "fail":
+            overall[vendor] = "fail"
+        elif outcome == "review" or current == "review":
+            overall[vendor] = "review"
+        else:
+            overall[vendor] = "pass"
+    return dict(sorted(overall.items()))
+
+
+def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for given in paths:
+        path = given if given.is_absolute() else Path.cwd() / given
+        if not path.exists() and (workspace / given).exists():
+            path = workspace / given
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem("no such file or folder", file=str(given)))
+    if problems:
+        raise InputFileError("cannot import", problems)
+    if not files:
+        raise InputFileError("no files to import in " + ", ".join(str(p) for p in paths))
+    return files
+
+
+def _wrong_stage(command: str, stage: Stage, allowed: Sequence[Stage]) -> str:
+    wanted = " or ".join(STAGE_LABELS[s] for s in allowed)
+    return (f"`rfpflow {command}` is for a cycle that is {wanted}; this one is {STAGE_LABELS[stage]}. "
+            f"`rfpflow status` shows what to do next.")
+
+
+def now_context(context: RunContext, moment: dt.datetime) -> RunContext:
+    """The same context with the clock set to ``moment`` (used by `rfpflow run`)."""
+    return attrs.evolve(context, clock=Clock(moment))
