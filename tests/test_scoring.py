@@ -167,6 +167,12 @@ def test_exact_number_types_are_accepted() -> None:
     assert exact.scores == rank([[1.5, 0.5], [2, 0]], [1, 1], BB).scores
 
 
+def test_extreme_magnitudes_stay_finite() -> None:
+    huge = rank([[1e308, -1e308], [-1e308, 1e308]], [1e308, 1e308], BB)
+    assert huge.weights == (0.5, 0.5) and huge.scores == (0.5, 0.5)
+    assert rank([[1e308], [0]], [1], ["benefit"], method="topsis").scores == (1.0, 0.0)
+
+
 def test_min_max_accepts_negative_values() -> None:
     assert rank([[-5], [5]], [1], ["benefit"]).scores == (0.0, 1.0)
 
@@ -388,6 +394,35 @@ def test_sensitivity_weighted_sum_matches_the_documented_example() -> None:
     result = sensitivity([[1, 0], [0, 1]], [0.6, 0.4], BB)
     assert [c.delta for c in result.criteria] == pytest.approx([-0.1, 0.1])
     assert [c.new_winner for c in result.criteria] == [1, 1]
+
+
+def test_sensitivity_equal_changes_both_ways_report_the_decrease() -> None:
+    # min-max keeps these values (each column spans 0..1). Criterion 0 at weight t:
+    # W = 0.7 always, U = 0.3 + 0.7 t wins above t = 4/7, D = 1 - 0.7 t wins below t = 3/7
+    matrix: list[list[float]] = [[0.7, 0.7], [1, 0.3], [0.3, 1], [0, 0]]
+    result = sensitivity(matrix, [1, 1], BB)
+    assert result.winner == 0
+    first = result.criteria[0]
+    assert first.delta == pytest.approx(-1 / 14, abs=1e-12) and first.new_winner == 2
+
+
+@pytest.mark.parametrize("method", ["weighted-sum", "topsis"])
+def test_sensitivity_ignores_float_noise_between_tied_vendors(method: str) -> None:
+    # Vendors 0 and 1 score the same at every weight of criterion 0 (for the weighted
+    # sum w1 + w2 = w3; for TOPSIS w1^2 + w2^2 = w3^2), yet the floats often differ
+    # in the last bit. Such a "lead" is noise and must not be reported as a change.
+    if method == "weighted-sum":
+        cases = [[w0, a, b, a + b] for w0 in (1, 2, 3) for a, b in ((0.2, 0.9), (0.6, 0.7), (0.1, 0.2))]
+    else:
+        cases = [[w0, 3 * k, 4 * k, 5 * k] for w0 in (1, 2, 3, 5) for k in (0.01, 0.02, 0.03, 0.05, 0.07, 0.3)]
+    matrix = [[5, 1, 1, 0], [5, 0, 0, 1]]
+    noisy = 0
+    for weights in cases:
+        ranked = rank(matrix, weights, ["benefit"] * 4, method=method)
+        assert ranked.ranks == (1, 1)
+        noisy += ranked.scores[0] != ranked.scores[1]
+        assert sensitivity(matrix, weights, ["benefit"] * 4, method=method).criteria[0].delta is None
+    assert noisy  # the cases do exercise float noise
 
 
 def _check_sensitivity(

@@ -58,6 +58,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rfpflow.builtins.screening",
     "rfpflow.builtins.scoring",
     "rfpflow.builtins.trial",
+    "rfpflow.builtins.trial_run",
+    "rfpflow.builtins.due_diligence",
+    "rfpflow.builtins.dispatch",
 )
 
 T = TypeVar("T")

@@ -347,7 +347,7 @@ def _validate(
             problems.add(f"weight of criterion {j} is negative ({w!r})")
         else:
             clean_weights.append(number)
-    if len(clean_weights) == len(weights) and weights and math.fsum(clean_weights) <= 0:
+    if len(clean_weights) == len(weights) and weights and max(clean_weights) <= 0:
         problems.add("weights sum to zero; at least one weight must be positive")
     if len(matrix) == 0:
         problems.add("matrix has no rows (no vendors)")
@@ -366,8 +366,10 @@ def _validate(
             clean.append(0.0 if number is None else number)
         rows.append(clean)
     problems.raise_if_any()
-    total = math.fsum(clean_weights)
-    return _Problem(rows, [w / total for w in clean_weights], tuple(directions))
+    top = max(clean_weights)  # scale first so that 1e308 + 1e308 cannot overflow
+    scaled = [w / top for w in clean_weights]
+    total = math.fsum(scaled)
+    return _Problem(rows, [w / total for w in scaled], tuple(directions))
 
 
 def _normalise(problem: _Problem, normalization: str) -> list[list[float]]:
@@ -685,8 +687,10 @@ def _criterion_sensitivity(j: int, t0: float, competitors: list[_Competitor | No
             found.append((up, i, 1.0))
     if not found:
         return WeightSensitivity(j, t0, None, None, None, None)
-    # smallest |change|; on a tie between directions the decrease is reported
-    t_new, _, direction = min(found, key=lambda f: (abs(f[0] - t0), f[2], f[1]))
+    # smallest |change| (within rounding); on a tie between directions the decrease is reported
+    smallest = min(abs(f[0] - t0) for f in found)
+    nearest = [f for f in found if abs(f[0] - t0) <= smallest + 1e-12]
+    t_new, _, direction = min(nearest, key=lambda f: (f[2], abs(f[0] - t0), f[1]))
     tied = [f for f in found if f[2] == direction and abs(f[0] - t_new) <= 1e-12]
     new_winner = tied[0][1]
     if len(tied) > 1:  # several overtake at the same point: the best just past it leads

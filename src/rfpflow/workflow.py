@@ -336,6 +336,22 @@ class Cycle:
                     imported.append((path.name, bid.vendor_id, status))
         return ImportReport(tuple(imported), tuple(refused))
 
+    def record(self, collection: str, key: str) -> Any | None:
+        """One stored record (plain data), or None."""
+        if not store_exists(self.workspace):
+            return None
+        store = self._store()
+        try:
+            with store.read() as tx:
+                return tx.get(collection, key)
+        finally:
+            store.close()
+
+    def current_rfp(self) -> Rfp:
+        """The frozen definition once issued (rfp.toml must match it), else rfp.toml as it is."""
+        state = self.state()
+        return self._frozen_rfp(state) if state else self.load_definition()
+
     def bids(self) -> list[StoredBid]:
         return [serde.from_data(StoredBid, d) for _, d in self._read_all("bids")]
 

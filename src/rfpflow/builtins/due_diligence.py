@@ -102,7 +102,7 @@ DEFAULT_EXTRACTS = ("registry.json", "registry.csv")
 DEFAULT_LOOKBACK_YEARS = 3
 
 #: ``[plugins.registry]`` options and their types.
-OPTIONS: Mapping[str, type | tuple[type, ...]] = {
+OPTIONS: Mapping[str, type] = {
     "extract": str,
     "penalties": str,
     "scope_keywords": list,
@@ -116,7 +116,7 @@ ACTIVE_STATUSES = ("存续", "在业", "开业", "在营", "在册", "正常", "
                    "in operation", "registered", "subsisting")
 #: Statuses meaning the company is gone or lost its licence. Checked first:
 #: "吊销，未注销" (licence revoked, not yet deregistered) is revoked.
-INACTIVE_STATUSES = ("注销", "吊销", "撤销", "歇业", "revoked", "cancelled", "canceled", "dissolved",
+INACTIVE_STATUSES = ("注销", "吊销", "撤销", "歇业", "责令关闭", "revoked", "cancelled", "canceled", "dissolved",
                      "deregistered", "struck off", "closed", "inactive")
 
 #: Countries meaning mainland China (compared after folding case, width and spaces).
@@ -192,6 +192,7 @@ class RegistryRecord:
     name: str
     status: str
     place: str  # e.g. "registry.json:14 (record 2)" or "registry.csv:3"
+    line: str = ""  # the line number alone, for messages about the extract
     english_name: str | None = None
     legal_representative: str | None = None
     registered_capital: Decimal | None = None
@@ -285,7 +286,7 @@ def _build_record(raw: Mapping[str, Any], place: str, where: str, out: _Collecto
     if not ok or code_text is None or name is None or status is None:
         return None
     return RegistryRecord(
-        registration_no=normalize_uscc(code_text), name=name, status=status, place=place,
+        registration_no=normalize_uscc(code_text), name=name, status=status, place=place, line=where,
         english_name=text("english_name"), legal_representative=text("legal_representative"),
         registered_capital=capital, capital_currency=capital_currency,
         business_scope=text("business_scope"), established=established, source=text("source") or "",
@@ -339,7 +340,8 @@ def _record_lines(text: str) -> list[int]:
     index = text.index("[") + 1
     space = re.compile(r"[\s,]*")
     while True:
-        index = space.match(text, index).end()  # type: ignore[union-attr]  # matches the empty string
+        gap = space.match(text, index)
+        index = gap.end() if gap else index
         if index >= len(text) or text[index] == "]":
             return lines
         lines.append(text.count("\n", 0, index) + 1)
@@ -428,9 +430,14 @@ def _csv_table(path: Path, display: str, columns: Mapping[str, tuple[str, ...]],
     missing = [f for f in required if f not in found]
     if missing:
         out.add(str(header_line), f"missing column{'s' if len(missing) != 1 else ''}: "
-                                  f"{', '.join(f'{m} ({columns[m][-1]})' for m in missing)}")
+                                  f"{', '.join(_column_label(columns, m) for m in missing)}")
         return []
     return [(line, {f: (cells[i] if i < len(cells) else None) for f, i in found.items()}) for line, cells in rows[1:]]
+
+
+def _column_label(columns: Mapping[str, tuple[str, ...]], field: str) -> str:
+    chinese = next((a for a in columns[field] if not a.isascii()), None)
+    return f"{field} ({chinese})" if chinese else field
 
 
 def _load_csv(path: Path, display: str, penalties_path: Path | None, penalties_display: str) -> list[RegistryRecord]:
@@ -471,8 +478,7 @@ def _check_duplicates(records: Sequence[RegistryRecord], out: _Collector) -> Non
     for record in records:
         if record.registration_no in seen:
             first = seen[record.registration_no]
-            out.add(record.place.split(":", 1)[1].split(" ")[0],
-                    f"registration number {record.registration_no} appears twice (also at {first.place})")
+            out.add(record.line, f"registration number {record.registration_no} appears twice (also at {first.place})")
         else:
             seen[record.registration_no] = record
 
@@ -510,21 +516,23 @@ def _options(rfp: Rfp, context: RunContext) -> Mapping[str, Any]:
 
 def _option_problems(options: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
+    wanted = {int: "a whole number", str: "text", list: "a list of texts"}
     for key, value in options.items():
         field = f"plugins.{PLUGIN}.{key}"
-        if key not in OPTIONS:
+        expected = OPTIONS.get(key)
+        if expected is None:
             problems.append(Problem(f"the registry plugin has no option {key!r}{suggest(key, OPTIONS)}; "
                                     f"options: {', '.join(OPTIONS)}", field=field))
             continue
-        expected = OPTIONS[key]
+        given: Any = value
         if isinstance(value, bool) or not isinstance(value, expected):
-            problems.append(Problem(f"must be {'a whole number' if expected is int else 'text' if expected is str else 'a list of text'}, got {value!r}", field=field))
-        elif key == "scope_keywords" and not all(isinstance(k, str) and k.strip() for k in value):
+            problems.append(Problem(f"must be {wanted[expected]}, got {value!r}", field=field))
+        elif key == "scope_keywords" and not all(isinstance(k, str) and k.strip() for k in given):
             problems.append(Problem("must be a list of non-empty texts", field=field))
-        elif key == "lookback_years" and value < 0:
-            problems.append(Problem(f"must be 0 or more, got {value}", field=field))
-        elif key == "minor_penalties" and value not in ("pass", "review"):
-            problems.append(Problem(f"must be \"pass\" or \"review\", got {value!r}", field=field))
+        elif key == "lookback_years" and given < 0:
+            problems.append(Problem(f"must be 0 or more, got {given}", field=field))
+        elif key == "minor_penalties" and given not in ("pass", "review"):
+            problems.append(Problem(f"must be \"pass\" or \"review\", got {given!r}", field=field))
     return problems
 
 
@@ -622,7 +630,7 @@ def due_diligence(bid: Bid, records: Sequence[RegistryRecord], extract: str, rfp
                        f"registration number {code} not found in the registry extract {extract}",
                        [*_bid_evidence(bid, "registration_no"), extract])]
     where = _registry_evidence(record)
-    findings = [_identity(bid, record, where, result)]
+    findings = [_identity(bid, record, where, rfp.currency, result)]
 
     status_class = _status_class(record.status)
     status_evidence = [*_bid_evidence(bid, "registration_no"), where]
@@ -669,7 +677,7 @@ def due_diligence(bid: Bid, records: Sequence[RegistryRecord], extract: str, rfp
 _Result = Callable[[str, str, str, Sequence[str]], GateResult]
 
 
-def _identity(bid: Bid, record: RegistryRecord, where: str, result: _Result) -> GateResult:
+def _identity(bid: Bid, record: RegistryRecord, where: str, currency: str, result: _Result) -> GateResult:
     differences: list[str] = []
     matches: list[str] = []
     unchecked: list[str] = []
@@ -693,13 +701,16 @@ def _identity(bid: Bid, record: RegistryRecord, where: str, result: _Result) -> 
         unchecked.append("registered capital (not in the registry extract)")
     else:
         declared = Decimal(capital)
-        currency = bid.fields.get("registered_capital_currency") or None
-        if declared == record.registered_capital:
-            matches.append(f"registered capital {_money(declared, record.capital_currency)}")
+        registry_currency = record.capital_currency or currency
+        pair = (f"declared {_money(declared, currency)}, "
+                f"registry {_money(record.registered_capital, registry_currency)}")
+        if registry_currency != currency:
+            differences.append(f"registered capital: {pair} (different currencies: compare by hand)")
+            fields.append("registered_capital")
+        elif declared == record.registered_capital:
+            matches.append(f"registered capital {_money(declared, currency)}")
         else:
-            differences.append(f"registered capital: declared {_money(declared, str(currency or ''))}"
-                               f"{'' if currency else ''}, registry "
-                               f"{_money(record.registered_capital, record.capital_currency)}")
+            differences.append(f"registered capital: {pair}")
             fields.append("registered_capital")
 
     year = bid.fields.get("year_established")

@@ -272,8 +272,7 @@ def _parse_row(row: _Row, rfp: Rfp, kpis: dict[str, Kpi], kpi_ids: list[str], da
 
 
 def _plain(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return text
+    return format(number.normalize(), "f")
 
 
 def _rows_from_csv(path: Path, display: str, problems: list[tuple[str, str]]) -> Iterator[_Row] | None:
