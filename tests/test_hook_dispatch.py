@@ -126,7 +126,7 @@ def test_firstresult_hooks_fall_through_none_and_stop_at_the_first_answer(setup)
     ranking = Ranking("weighted-sum", (RankedVendor("V1", 1, 90.0), RankedVendor("V2", 2, 80.0)))
     award = host.first("rfpflow_decide_award", AwardDecision, ranking=ranking, rfp=rfp, context=context)
     assert award.vendor_id == "V2" and not award.follows_ranking
-    assert host.first("rfpflow_export", Path, fmt="json", target=tmp / "x", context=context) is None
+    assert host.first("rfpflow_export", Path, fmt="pdf-via-fax", target=tmp / "x", context=context) is None
     assert host.first("rfpflow_export", Path, fmt="mine", target=tmp / "x", context=context).read_text() == "exported"
 
 

@@ -308,6 +308,141 @@ def screen_resolve_command(app: App, vendor: str, gate: str, decision: str, reas
     click.echo(f"{vendor} {gate}: {stored.result.outcome} -> {decision} ({reason})")
 
 
+def _print_import(report: Any, noun: str) -> None:
+    for file, who, detail in report.imported:
+        click.echo(f"  {style('imported', fg='green')}  {file:<36} {who:<20} {detail}")
+    for file, _message in report.refused:
+        click.echo(f"  {style('refused', fg='red')}   {file}")
+    click.echo(f"{len(report.imported)} {noun} imported, {len(report.refused)} refused")
+    for _file, message in report.refused:
+        click.echo(message, err=True)
+    if report.refused:
+        raise SystemExit(2)
+
+
+@cli.group("evaluate")
+def evaluate_group() -> None:
+    """Evaluators' score sheets, consensus and the ranking."""
+
+
+@evaluate_group.command("sheets")
+@click.pass_obj
+def evaluate_sheets_command(app: App) -> None:
+    """Write one score sheet per evaluator for the vendors that passed screening."""
+    for path in _cycle(app).write_score_sheets():
+        click.echo(f"  {path}")
+    click.echo("Send each evaluator their sheet; then: rfpflow evaluate import evaluations/")
+
+
+@evaluate_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def evaluate_import_command(app: App, paths: tuple[Path, ...]) -> None:
+    """Import returned score sheets (files or folders). Each is all-or-nothing."""
+    _print_import(_cycle(app).import_scores(paths), "score sheets")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}"
+
+
+@evaluate_group.command("rank")
+@click.pass_obj
+def evaluate_rank_command(app: App) -> None:
+    """Merge the scores, rank the vendors, flag outliers and show weight sensitivity."""
+    result = _cycle(app).rank()
+    click.echo(f"Ranking ({result['method']}):")
+    for row in result["totals"]:
+        click.echo(f"  {row['rank']:>2}. {row['vendor']:<24} {_fmt(row['total']):>7}")
+    for group in result["tied_groups"]:
+        click.echo(f"  tied on score and price: {', '.join(group)}")
+    for note in result["notes"]:
+        click.echo(f"  note: {note}")
+    for o in result["outliers"]:
+        click.echo(style(f"  outlier: {o['evaluator']} gave {o['vendor']} {o['score']:g} on {o['criterion']} "
+                         f"(panel median {o['median']:g}, {o['distance']:g} away)", fg="yellow"))
+    click.echo("Sensitivity (smallest weight change that changes the winner):")
+    for change in result["sensitivity"]:
+        click.echo(f"  {change['text']}")
+
+
+@cli.command("shortlist")
+@click.pass_obj
+def shortlist_command(app: App) -> None:
+    """Shortlist vendors for the trial run, as rfp.toml's [shortlist] says."""
+    chosen = _cycle(app).shortlist()
+    click.echo("Shortlisted for the trial run: " + ", ".join(chosen))
+    click.echo("Next: rfpflow trial import trial/")
+
+
+@cli.group("trial")
+def trial_group() -> None:
+    """The trial run (pilot) measured against KPIs."""
+
+
+@trial_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def trial_import_command(app: App, paths: tuple[Path, ...]) -> None:
+    """Import trial measurements (CSV or xlsx rows of date, vendor, KPI, value)."""
+    _print_import(_cycle(app).import_trial(paths), "trial files")
+
+
+@trial_group.command("evaluate")
+@click.pass_obj
+def trial_evaluate_command(app: App) -> None:
+    """KPI attainment and the verdict for each shortlisted vendor."""
+    for result in _cycle(app).evaluate_trial():
+        verdict = style("PASSED", fg="green") if result.passed else style("FAILED", fg="red")
+        click.echo(f"{result.vendor_id:<24} {verdict}  trial score {result.score:.1f}")
+        for k in result.kpis:
+            mark = "met " if k.met else "MISSED"
+            value = "no data" if k.value is None else f"{k.value:g}"
+            click.echo(f"    {mark:<6} {k.kpi_id:<24} {value} (target {k.target:g})")
+    click.echo("Next: rfpflow award")
+
+
+@cli.group("award", invoke_without_command=True)
+@click.option("--vendor", help="Recommend this vendor instead of the top-ranked one (needs --justification).")
+@click.option("--justification", default="", help="Why the award departs from the ranking.")
+@click.pass_context
+def award_group(ctx: click.Context, vendor: str | None, justification: str) -> None:
+    """The final ranking and the award recommendation; `award confirm` after the standstill."""
+    if ctx.invoked_subcommand is not None:
+        return
+    view = _cycle(ctx.obj).award(vendor=vendor, justification=justification)
+    click.echo("Final ranking:")
+    for row in view["ranking"]:
+        click.echo(f"  {row['rank']:>2}. {row['vendor']:<24} {_fmt(row['total']):>7}")
+    click.echo(style(f"Recommended: {view['vendor_name']} ({view['vendor']})", bold=True))
+    if view["justification"]:
+        click.echo(f"Justification: {view['justification']}")
+    if view["standstill_ends"]:
+        click.echo(f"Standstill period ends {view['standstill_ends']}; then: rfpflow award confirm")
+
+
+@award_group.command("confirm")
+@click.pass_obj
+def award_confirm_command(app: App) -> None:
+    """Confirm the award once the standstill period is over."""
+    vendor = _cycle(app).confirm_award()
+    click.echo(f"Awarded to {vendor}.")
+
+
+@cli.command("run")
+@click.argument("sample", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace to create (default: ./rfpflow-runs/SAMPLE-NAME).")
+@click.pass_obj
+def run_command(app: App, sample: Path, out_dir: Path | None) -> None:
+    """Run a whole sample cycle in a fresh workspace and summarise it."""
+    from rfpflow.runner import run_sample
+
+    target = out_dir or Path("rfpflow-runs") / sample.resolve().name
+    run_sample(sample, target, app.context(), click.echo)
+    click.echo(f"Workspace: {target}   documents: {target / 'out'}")
+
+
 @cli.command("cancel")
 @click.option("--reason", required=True, help="Why the cycle is cancelled (recorded).")
 @click.pass_obj

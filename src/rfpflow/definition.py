@@ -639,7 +639,7 @@ def _scoring(c: _Checker, table: dict[str, Any]) -> model.ScoringPlan:
     return model.ScoringPlan(
         method=c.text(table, "method", "scoring.method", default=defaults.method),
         normalization=c.text(table, "normalization", "scoring.normalization", default=defaults.normalization,
-                             choices=("min-max", "ratio", "max", "vector")),
+                             choices=("min-max", "ratio", "max")),
         consensus=c.text(table, "consensus", "scoring.consensus", default=defaults.consensus,
                          choices=("mean", "median", "trimmed-mean")),
         outlier_threshold=c.number(table, "outlier_threshold", "scoring.outlier_threshold",

@@ -61,6 +61,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rfpflow.builtins.trial_run",
     "rfpflow.builtins.due_diligence",
     "rfpflow.builtins.dispatch",
+    "rfpflow.builtins.score_sheets",
+    "rfpflow.builtins.award",
+    "rfpflow.builtins.exports",
 )
 
 T = TypeVar("T")

@@ -10,7 +10,9 @@ from the view until technical evaluation is complete (``prices_sealed``).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -124,9 +126,6 @@ def build_view(cycle: Cycle, rfp: Rfp) -> dict[str, Any]:
             "total_price": None if sealed else format(bid.total_price, "f"),
             "screening": overall.get(bid.vendor_id), "gates": gates,
         })
-    evaluation = cycle.record("evaluation", "result")
-    if evaluation is not None and sealed:
-        evaluation = _without_prices(evaluation)
     view: dict[str, Any] = {
         "schema": VIEW_SCHEMA,
         "rfp": rfp_view(rfp),
@@ -137,17 +136,49 @@ def build_view(cycle: Cycle, rfp: Rfp) -> dict[str, Any]:
         "as_of": events[-1].at if events else "",
         "prices_sealed": sealed,
         "vendors": vendors,
-        "evaluation": evaluation,
+        "evaluation": cycle.record("evaluation", "result"),
         "shortlist": cycle.record("shortlist", "vendors") or [],
         "trial": cycle.record("trial", "result"),
         "award": cycle.record("award", "decision"),
         "events": [{"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "data": e.data, "hash": e.hash}
                    for e in events],
     }
-    return view
+    return seal_prices(view)
 
 
-def _without_prices(evaluation: dict[str, Any]) -> dict[str, Any]:
-    copy = dict(evaluation)
-    copy["totals"] = [{k: v for k, v in row.items() if k != "price"} for row in evaluation.get("totals", [])]
-    return copy
+#: Screening gate kinds whose reasons quote bid prices; withheld while prices are sealed.
+PRICE_GATE_KINDS = frozenset({"abnormally_low", "budget_ceiling"})
+
+#: What a price gate's reason becomes while prices are sealed.
+SEALED_REASON = "withheld while prices are sealed"
+
+
+def sealed(view: Mapping[str, Any]) -> bool:
+    return bool(view.get("prices_sealed"))
+
+
+def seal_prices(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``view`` with prices removed while they are sealed.
+
+    One rule for documents and exports alike: while ``prices_sealed`` is true,
+    every vendor's ``total_price`` becomes None, the ``price`` of every
+    evaluation total is dropped, and the reasons and evidence of price gates
+    (which quote the prices) are withheld.
+    """
+    out = copy.deepcopy(dict(view))
+    if not sealed(out):
+        return out
+    rfp = out.get("rfp") or {}
+    price_gates = {g.get("id") for g in rfp.get("gates") or [] if g.get("kind") in PRICE_GATE_KINDS}
+    for vendor in out.get("vendors") or []:
+        if "total_price" in vendor:
+            vendor["total_price"] = None
+        for gate in vendor.get("gates") or []:
+            if gate.get("gate") in price_gates:
+                gate["reason"] = SEALED_REASON
+                gate["evidence"] = []
+    evaluation = out.get("evaluation")
+    if isinstance(evaluation, dict):
+        for row in evaluation.get("totals") or []:
+            row.pop("price", None)
+    return out

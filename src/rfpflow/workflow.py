@@ -427,6 +427,296 @@ class Cycle:
                       decision=decision, reason=reason)
             return updated
 
+    # -- evaluation -------------------------------------------------------------
+
+    def screened_in(self, tx: Any) -> list[str]:
+        """Vendors whose every screening outcome is (or was settled as) pass."""
+        results = [serde.from_data(StoredGateResult, d) for _, d in tx.all("screening")]
+        return [v for v, outcome in summarize(results).items() if outcome == "pass"]
+
+    def _enter_evaluation(self, op: _Operation, command: str) -> None:
+        """From screening, the first evaluation command moves the cycle on once nothing awaits review."""
+        if Stage(op.state.stage) != Stage.SCREENING:
+            return
+        results = [serde.from_data(StoredGateResult, d) for _, d in op.tx.all("screening")]
+        pending = sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in results if r.outcome == "review")
+        if pending:
+            raise GuardError(
+                "screening outcomes still need review before evaluation: " + ", ".join(pending)
+                + '. Settle each with `rfpflow screen resolve VENDOR GATE --decision pass|fail --reason "..."`'
+            )
+        if not self.screened_in(op.tx):
+            raise GuardError("no vendor passed screening; cancel the cycle with `rfpflow cancel --reason`")
+        op.move_to(Stage.EVALUATION)
+
+    def _sheet_vendors(self, rfp: Rfp, vendors: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+        from rfpflow.evaluation import blind_codes
+
+        if not rfp.scoring.blind:
+            return list(vendors), {}
+        codes = blind_codes(rfp, vendors)
+        return [codes[v] for v in vendors], codes
+
+    def write_score_sheets(self) -> list[Path]:
+        """Write one score sheet per evaluator for the screened-in vendors."""
+        with self._command("evaluate sheets", (Stage.SCREENING, Stage.EVALUATION)) as op:
+            self._enter_evaluation(op, "evaluate sheets")
+            rfp = op.rfp
+            vendors = self.screened_in(op.tx)
+            shown, _codes = self._sheet_vendors(rfp, vendors)
+            folder = self.workspace / "out" / "score-sheets"
+            folder.mkdir(parents=True, exist_ok=True)
+            written = []
+            for evaluator in rfp.evaluators:
+                target = folder / f"{rfp.id}-{evaluator.id}.xlsx"
+                path = self.context.host.first("rfpflow_write_score_sheet", Path, rfp=rfp,
+                                               evaluator_id=evaluator.id, vendor_ids=shown, target=target,
+                                               context=self.context.with_rfp(rfp))
+                if path is None:
+                    raise RfpflowError("no installed plugin writes score sheets")
+                written.append(path)
+            op.record("evaluation.sheets_written", evaluators=[e.id for e in rfp.evaluators], vendors=vendors,
+                      blind=rfp.scoring.blind)
+        return written
+
+    def import_scores(self, paths: Sequence[Path]) -> ImportReport:
+        """Read evaluators' returned score sheets; each file all-or-nothing."""
+        from rfpflow.evaluation import ScoreEntry, unblind_scores
+
+        files = _expand(paths, self.workspace)
+        with self._command("evaluate import", (Stage.SCREENING, Stage.EVALUATION)) as op:
+            self._enter_evaluation(op, "evaluate import")
+            rfp = op.rfp
+            vendors = self.screened_in(op.tx)
+            _shown, codes = self._sheet_vendors(rfp, vendors)
+            imported: list[tuple[str, str, str]] = []
+            refused: list[tuple[str, str]] = []
+            for path in files:
+                try:
+                    rows = self.context.host.first("rfpflow_read_scores", list, source=path, rfp=rfp,
+                                                   context=self.context.with_rfp(rfp))
+                    if rows is None:
+                        raise InputFileError(f"{path.name}: no installed plugin reads this kind of score sheet")
+                    entries = [ScoreEntry.from_mapping(row, file=path.name) for row in rows]
+                    if codes:
+                        entries = unblind_scores(entries, codes)
+                    strangers = sorted({e.vendor for e in entries if e.vendor not in vendors})
+                    if strangers:
+                        raise InputFileError(f"{path.name}: scores for vendors that did not pass screening: "
+                                             + ", ".join(strangers))
+                except InputFileError as exc:
+                    refused.append((path.name, str(exc)))
+                    continue
+                evaluators = sorted({e.evaluator for e in entries})
+                for evaluator in evaluators:
+                    for key, _ in op.tx.all("scores"):
+                        if key.startswith(f"{evaluator}/"):
+                            op.tx.delete("scores", key)
+                for entry in entries:
+                    op.tx.put("scores", f"{entry.evaluator}/{entry.vendor}/{entry.criterion}", entry)
+                op.record("scores.imported", file=path.name, sha256=file_sha256(path), evaluators=evaluators,
+                          scores=len(entries))
+                imported.append((path.name, ",".join(evaluators), f"{len(entries)} scores"))
+        return ImportReport(tuple(imported), tuple(refused))
+
+    def _evaluation_inputs(self, tx: Any) -> tuple[list[Bid], list[Any], dict[str, dt.datetime]]:
+        from rfpflow.evaluation import ScoreEntry
+
+        vendors = set(self.screened_in(tx))
+        stored = [serde.from_data(StoredBid, d) for _, d in tx.all("bids")]
+        bids = [s.bid for s in stored if s.bid.vendor_id in vendors]
+        submitted = {s.bid.vendor_id: dt.datetime.fromisoformat(s.submitted_at) for s in stored}
+        scores = [serde.from_data(ScoreEntry, d) for _, d in tx.all("scores")]
+        return bids, scores, submitted
+
+    def rank(self) -> dict[str, Any]:
+        """Consensus, ranking, outliers and sensitivity from the imported scores."""
+        from rfpflow import evaluation
+
+        with self._command("evaluate rank", (Stage.EVALUATION,)) as op:
+            rfp = op.rfp
+            bids, scores, submitted = self._evaluation_inputs(op.tx)
+            host = self.context.host
+            matrix = evaluation.criterion_values(rfp, bids, scores, host=host)
+            ranking = evaluation.rank_vendors(rfp, matrix, bids, host=host, submitted_at=submitted)
+            outliers = evaluation.outlier_review(rfp, scores)
+            sensitivity = evaluation.sensitivity_report(rfp, matrix, bids=bids, ranking=ranking)
+            result = evaluation_view(rfp, matrix, ranking, outliers, sensitivity, scores)
+            op.tx.put("evaluation", "result", result)
+            op.tx.put("evaluation", "technical-complete", True)
+            op.record("evaluation.ranked", method=ranking.method,
+                      ranking=[{"vendor": e.vendor_id, "rank": e.rank, "total": round(e.total_score, 4)}
+                               for e in ranking.entries],
+                      outliers=len(outliers))
+            return result
+
+    def shortlist(self) -> list[str]:
+        """evaluation -> trial run: the shortlist rfp.toml describes enters the trial."""
+        from rfpflow import evaluation
+
+        with self._command("shortlist", (Stage.EVALUATION,)) as op:
+            rfp = op.rfp
+            if not rfp.trial.enabled:
+                raise GuardError("this RFP has no trial run; the next step is `rfpflow award`")
+            result = op.tx.get("evaluation", "result")
+            if result is None:
+                raise GuardError("rank the vendors first: `rfpflow evaluate rank`")
+            ranking = ranking_from_view(result)
+            chosen = evaluation.shortlist(ranking, rfp.shortlist)
+            if not chosen:
+                raise GuardError("no vendor meets the shortlist rule "
+                                 f"(top {rfp.shortlist.top}, at least {rfp.shortlist.min_score} points); "
+                                 "cancel the cycle or amend nothing and award without a trial is not allowed")
+            op.tx.put("shortlist", "vendors", chosen)
+            op.record("shortlist.set", vendors=chosen, rule={"top": rfp.shortlist.top,
+                                                             "min_score": rfp.shortlist.min_score})
+            op.move_to(Stage.TRIAL_RUN, shortlist=chosen)
+            return chosen
+
+    # -- trial run --------------------------------------------------------------
+
+    def import_trial(self, paths: Sequence[Path]) -> ImportReport:
+        """Read trial measurements for shortlisted vendors; each file all-or-nothing."""
+        from rfpflow.registry import Measurement
+
+        files = _expand(paths, self.workspace)
+        with self._command("trial import", (Stage.TRIAL_RUN,)) as op:
+            rfp = op.rfp
+            shortlisted = set(op.tx.get("shortlist", "vendors") or [])
+            imported: list[tuple[str, str, str]] = []
+            refused: list[tuple[str, str]] = []
+            for path in files:
+                try:
+                    rows = self.context.host.first("rfpflow_read_trial_data", list, source=path, rfp=rfp,
+                                                   context=self.context.with_rfp(rfp))
+                    if rows is None:
+                        raise InputFileError(f"{path.name}: no installed plugin reads this kind of trial data")
+                    bad = [Problem(f"vendor {m.vendor_id!r} is not on the shortlist "
+                                   f"({', '.join(sorted(shortlisted))})", file=path.name, place=m.place or None)
+                           for m in rows if not isinstance(m, Measurement) or m.vendor_id not in shortlisted]
+                    if bad:
+                        raise InputFileError(f"{path.name}: {len(bad)} problem(s)", bad)
+                except InputFileError as exc:
+                    refused.append((path.name, str(exc)))
+                    continue
+                for m in rows:
+                    op.tx.put("measurements", f"{m.vendor_id}/{m.kpi_id}/{m.day.isoformat()}", m)
+                op.record("trial.imported", file=path.name, sha256=file_sha256(path), measurements=len(rows),
+                          vendors=sorted({m.vendor_id for m in rows}))
+                imported.append((path.name, ",".join(sorted({m.vendor_id for m in rows})), f"{len(rows)} rows"))
+        return ImportReport(tuple(imported), tuple(refused))
+
+    def evaluate_trial(self) -> list[Any]:
+        """KPI attainment and a verdict for every shortlisted vendor."""
+        from rfpflow.model import TrialResult
+        from rfpflow.registry import Measurement
+
+        with self._command("trial evaluate", (Stage.TRIAL_RUN,)) as op:
+            rfp = op.rfp
+            shortlisted = op.tx.get("shortlist", "vendors") or []
+            measurements = [serde.from_data(Measurement, d) for _, d in op.tx.all("measurements")]
+            results: list[TrialResult] = []
+            for vendor in shortlisted:
+                mine = [m for m in measurements if m.vendor_id == vendor]
+                result = self.context.host.first("rfpflow_evaluate_trial", TrialResult, vendor_id=vendor,
+                                                 measurements=mine, rfp=rfp, context=self.context.with_rfp(rfp))
+                if result is None:
+                    raise RfpflowError("no installed plugin evaluates trial runs")
+                results.append(result)
+            op.tx.put("trial", "records", {"results": results})
+            op.tx.put("trial", "result", trial_view(rfp, results))
+            op.record("trial.evaluated", verdicts={r.vendor_id: {"passed": r.passed, "score": round(r.score, 4)}
+                                                   for r in results})
+            return results
+
+    # -- award --------------------------------------------------------------------
+
+    def award(self, *, vendor: str | None = None, justification: str = "") -> dict[str, Any]:
+        """The final ranking and the recommended vendor (the award hook decides)."""
+        from rfpflow import evaluation
+        from rfpflow.model import AwardDecision, TrialResult
+
+        with self._command("award", (Stage.EVALUATION, Stage.TRIAL_RUN)) as op:
+            rfp = op.rfp
+            stage = Stage(op.state.stage)
+            if stage == Stage.EVALUATION and rfp.trial.enabled:
+                raise GuardError("this RFP has a trial run: `rfpflow shortlist`, then the trial, then the award")
+            if op.tx.get("evaluation", "result") is None:
+                raise GuardError("rank the vendors first: `rfpflow evaluate rank`")
+            bids, scores, submitted = self._evaluation_inputs(op.tx)
+            trial_scores: dict[str, float] | None = None
+            eligible = {b.vendor_id for b in bids}
+            why_not: dict[str, str] = {}
+            if rfp.trial.enabled:
+                stored = op.tx.get_raw("trial", "records")
+                if stored is None:
+                    raise GuardError("evaluate the trial run first: `rfpflow trial evaluate`")
+                trials = [serde.from_data(TrialResult, d) for d in stored["results"]]
+                shortlisted = set(op.tx.get("shortlist", "vendors") or [])
+                for vendor_id in eligible - shortlisted:
+                    why_not[vendor_id] = "was not shortlisted for the trial run"
+                for t in trials:
+                    if not t.passed:
+                        why_not[t.vendor_id] = "did not pass the trial run"
+                eligible = {t.vendor_id for t in trials if t.passed}
+                trial_scores = {t.vendor_id: t.score for t in trials}
+                bids = [b for b in bids if b.vendor_id in eligible]
+                if not bids:
+                    raise GuardError("no shortlisted vendor passed the trial run; cancel the cycle or start a new one")
+            host = self.context.host
+            matrix = evaluation.criterion_values(rfp, bids, scores, host=host, trial_scores=trial_scores)
+            ranking = evaluation.rank_vendors(rfp, matrix, bids, host=host, submitted_at=submitted,
+                                              trial_scores=trial_scores, award=bool(rfp.scoring.award_weights))
+            context = self.context.with_rfp(rfp)
+            decision = host.first("rfpflow_decide_award", AwardDecision, ranking=ranking, rfp=rfp, context=context)
+            if decision is None:
+                raise RfpflowError("no installed plugin decides awards")
+            top = ranking.top.vendor_id if ranking.top else None
+            if vendor is not None and vendor != decision.vendor_id:
+                if vendor not in eligible:
+                    reason = why_not.get(vendor) or ("did not pass screening" if vendor not in submitted
+                                                     or vendor not in self.screened_in(op.tx) else "is not eligible")
+                    if vendor not in submitted:
+                        reason = "did not submit a bid"
+                    raise GuardError(f"{vendor} cannot be awarded: it {reason}")
+                if not justification.strip():
+                    raise GuardError(f"awarding {vendor} departs from the ranking (top: {top}); "
+                                     'give a written justification: --justification "..."')
+                decision = AwardDecision(vendor, justification, follows_ranking=vendor == top)
+            if decision.vendor_id not in eligible:
+                raise GuardError(f"the award rule chose {decision.vendor_id}, which is not eligible")
+            if decision.vendor_id != top and not decision.justification.strip():
+                raise GuardError(f"the award departs from the ranking (top: {top}) without a justification")
+            standstill = None
+            if rfp.standstill_days is not None:
+                standstill = self.context.now().date() + dt.timedelta(days=rfp.standstill_days)
+            decision = attrs.evolve(decision, follows_ranking=decision.vendor_id == top, standstill_ends=standstill,
+                                    decided_by=self.context.actor)
+            names = {b.bid.vendor_id: b.bid.vendor_name
+                     for b in (serde.from_data(StoredBid, d) for _, d in op.tx.all("bids"))}
+            view = award_view(decision, ranking, names)
+            op.tx.put("award", "decision", view)
+            op.tx.put("award", "record", decision)
+            op.record("award.recommended", vendor=decision.vendor_id, follows_ranking=decision.follows_ranking,
+                      justification=decision.justification,
+                      standstill_ends=standstill.isoformat() if standstill else None,
+                      ranking=[{"vendor": e.vendor_id, "rank": e.rank, "total": round(e.total_score, 4)}
+                               for e in ranking.entries])
+            op.move_to(Stage.AWARD_RECOMMENDED, vendor=decision.vendor_id)
+            return view
+
+    def confirm_award(self) -> str:
+        """award recommended -> awarded, once the standstill period is over."""
+        with self._command("award confirm", (Stage.AWARD_RECOMMENDED,)) as op:
+            view = op.tx.get("award", "decision") or {}
+            ends = view.get("standstill_ends")
+            if ends and self.context.now().date() < dt.date.fromisoformat(ends):
+                raise GuardError(f"the standstill period ends on {ends}; the award can be confirmed after it "
+                                 "(unsuccessful vendors may challenge it until then)")
+            op.record("award.confirmed", vendor=view.get("vendor"))
+            op.move_to(Stage.AWARDED, vendor=view.get("vendor"))
+            return str(view.get("vendor"))
+
     # -- cancelling -------------------------------------------------------------
 
     def cancel(self, reason: str) -> None:
@@ -533,12 +823,82 @@ class Cycle:
         return NEXT_STEPS.get(stage, "rfpflow status")
 
 
-NEXT_STEPS: dict[Stage, str] = {}
+NEXT_STEPS: dict[Stage, str] = {
+    Stage.EVALUATION: "rfpflow evaluate import evaluations/, then rfpflow evaluate rank",
+    Stage.TRIAL_RUN: "rfpflow trial import trial/, then rfpflow trial evaluate, then rfpflow award",
+    Stage.AWARD_RECOMMENDED: "rfpflow award confirm (after the standstill period)",
+}
 
 
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+
+
+def evaluation_view(rfp: Rfp, matrix: Any, ranking: Any, outliers: Sequence[Any], sensitivity: Any,
+                    scores: Sequence[Any]) -> dict[str, Any]:
+    """The evaluation as plain data for the store, documents and exports."""
+    dimensions = [c.id for c in rfp.criteria]
+    leaves = [c.id for c in rfp.leaf_criteria()]
+    totals = []
+    for entry in ranking.entries:
+        breakdown = dict(entry.breakdown)
+        totals.append({
+            "vendor": entry.vendor_id, "rank": entry.rank, "total": round(entry.total_score, 6),
+            "price": None if entry.price is None else format(entry.price, "f"),
+            "breakdown": {c: round(breakdown.get(c, 0.0), 6) for c in leaves},
+            "dimensions": {d: round(breakdown.get(d, 0.0), 6) for d in dimensions},
+            "technical_score": round(breakdown.get("technical_score", 0.0), 6),
+            "notes": {c: list(matrix.value(entry.vendor_id, c).notes) for c in leaves},
+        })
+    return {
+        "method": ranking.method,
+        "totals": totals,
+        "tied_groups": [list(g) for g in ranking.tied_groups],
+        "notes": list(ranking.notes),
+        "outliers": [{"evaluator": o.evaluator, "vendor": o.vendor, "criterion": o.criterion, "score": o.score,
+                      "median": o.median, "distance": o.distance} for o in outliers],
+        "sensitivity": [{"criterion": c.criterion, "current_weight": c.weight, "new_weight": c.new_weight,
+                         "new_winner": c.new_leader, "text": c.text} for c in sensitivity.changes],
+        "scores": [{"evaluator": s.evaluator, "vendor": s.vendor, "criterion": s.criterion, "score": s.score,
+                    "comment": s.comment} for s in sorted(scores, key=lambda s: (s.evaluator, s.vendor, s.criterion))],
+    }
+
+
+def ranking_from_view(result: dict[str, Any]) -> Any:
+    from decimal import Decimal
+
+    from rfpflow.model import RankedVendor, Ranking
+
+    return Ranking(result["method"], tuple(
+        RankedVendor(t["vendor"], t["rank"], t["total"], None if t.get("price") is None else Decimal(t["price"]),
+                     {**t["breakdown"], **t["dimensions"]}) for t in result["totals"]))
+
+
+def trial_view(rfp: Rfp, results: Sequence[Any]) -> dict[str, Any]:
+    names = {k.id: (k.name, k.unit) for k in rfp.trial.kpis}
+    return {"results": [
+        {"vendor": r.vendor_id, "passed": r.passed, "score": round(r.score, 6), "notes": list(r.notes),
+         "kpis": [{"kpi": k.kpi_id, "name": names.get(k.kpi_id, (k.kpi_id, ""))[0],
+                   "unit": names.get(k.kpi_id, ("", ""))[1], "value": k.value, "target": k.target, "met": k.met,
+                   "attainment": round(k.attainment, 6)} for k in r.kpis]}
+        for r in results]}
+
+
+def award_view(decision: Any, ranking: Any, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "vendor": decision.vendor_id, "vendor_name": names.get(decision.vendor_id, decision.vendor_id),
+        "justification": decision.justification, "follows_ranking": decision.follows_ranking,
+        "standstill_ends": decision.standstill_ends.isoformat() if decision.standstill_ends else None,
+        "decided_by": decision.decided_by,
+        "ranking": [{"vendor": e.vendor_id, "rank": e.rank, "total": round(e.total_score, 6),
+                     "evaluation": round(e.breakdown.get("evaluation_score", e.total_score), 6),
+                     "price_score": None if "price_score" not in e.breakdown else round(e.breakdown["price_score"], 6),
+                     "trial_score": None if "trial_score" not in e.breakdown else round(e.breakdown["trial_score"], 6)}
+                    for e in ranking.entries],
+        "tied_groups": [list(g) for g in ranking.tied_groups],
+        "notes": list(ranking.notes),
+    }
 
 
 def _state(tx: Any) -> CycleState:

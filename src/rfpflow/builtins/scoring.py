@@ -34,12 +34,21 @@ def _price(method: str) -> Callable[..., Any]:
     return run
 
 
+def _lpta(*args: Any, **kwargs: Any) -> Any:
+    from rfpflow.evaluation import lowest_price_technically_acceptable
+
+    return lowest_price_technically_acceptable(*args, **kwargs)
+
+
 @hookimpl(trylast=True)
 def rfpflow_register_scoring_methods(register: Callable[[ScoringMethod], None]) -> None:
     register(ScoringMethod("weighted-sum", "ranking",
                            "Weighted sum of normalised criterion values", _ranking("weighted-sum")))
     register(ScoringMethod("topsis", "ranking",
                            "TOPSIS: closeness to the ideal and distance from the anti-ideal", _ranking("topsis")))
+    register(ScoringMethod("lpta", "ranking",
+                           "Lowest price technically acceptable: pass/fail on quality, then lowest price",
+                           _lpta))
     register(ScoringMethod("lowest-ratio", "price",
                            "Lowest valid price / price x points (China Order 87 comprehensive scoring form)",
                            _price("lowest-ratio")))

@@ -1,0 +1,209 @@
+"""`rfpflow run SAMPLE_DIR`: drive a whole cycle from a folder of inputs.
+
+The sample folder is never touched: its inputs are copied into a fresh
+workspace, and every command runs with a simulated clock taken from the
+sample's timeline (bids a day before the deadline, closing just after it,
+the award on the decision date ...), so two runs of the same sample record
+the same times and render byte-identical documents and exports.
+
+A sample folder holds ``rfp.toml``, ``bids/`` (vendor workbooks),
+``evaluations/`` (returned score sheets), ``trial/`` (measurements), an
+optional registry extract, and an optional ``decisions.toml`` with what
+people decide along the way::
+
+    [[screening]]                # settle needs-review outcomes
+    vendor = "cheapco"
+    gate = "abnormally_low"
+    decision = "fail"
+    reason = "could not explain its price"
+    actor = "li.wei"
+
+    [award]                      # optional: depart from the ranking
+    vendor = "beta"
+    justification = "..."
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from rfpflow.context import Clock, RunContext
+from rfpflow.definition import load_rfp
+from rfpflow.errors import RfpflowError
+from rfpflow.model import Rfp
+from rfpflow.workflow import Cycle, deadline_of
+
+RUN_MARKER = ".rfpflow-run"
+NOT_COPIED = {"out", ".rfpflow", "__pycache__", RUN_MARKER}
+
+
+@attrs.frozen
+class Timeline:
+    """When each step of a sample run happens (simulated)."""
+
+    issue: dt.datetime
+    bids: dt.datetime
+    close: dt.datetime
+    evaluate: dt.datetime
+    trial: dt.datetime
+    award: dt.datetime
+    confirm: dt.datetime
+
+
+def sample_times(rfp: Rfp) -> Timeline:
+    t = rfp.timeline
+    deadline = deadline_of(t.bid_deadline)
+    if deadline is None:
+        raise RfpflowError("the sample's rfp.toml has no bid deadline")
+    zone = deadline.tzinfo
+
+    def at(day: dt.date | None, hour: int, fallback: dt.datetime) -> dt.datetime:
+        if day is None:
+            return fallback
+        return dt.datetime.combine(day, dt.time(hour), tzinfo=zone)
+
+    issue = at(t.issue_date, 9, deadline - dt.timedelta(days=21))
+    close = deadline + dt.timedelta(minutes=1)
+    evaluate = close + dt.timedelta(days=3)
+    trial = at(t.trial_end, 18, evaluate + dt.timedelta(days=1))
+    award = at(t.decision_date, 10, max(trial, evaluate) + dt.timedelta(days=1))
+    confirm = award + dt.timedelta(days=(rfp.standstill_days or 0) + 1)
+    return Timeline(issue, deadline - dt.timedelta(days=1), close, evaluate, trial, award, confirm)
+
+
+def prepare_workspace(sample: Path, target: Path) -> Path:
+    """Copy the sample's inputs into ``target`` (replacing an earlier run there, nothing else)."""
+    if not (sample / "rfp.toml").is_file():
+        raise RfpflowError(f"{sample}: not a sample folder (no rfp.toml)")
+    if target.resolve() == sample.resolve() or sample.resolve() in target.resolve().parents:
+        raise RfpflowError(f"{target}: choose an output folder outside the sample")
+    if target.exists():
+        if not (target / RUN_MARKER).exists():
+            if any(target.iterdir()):
+                raise RfpflowError(f"{target} exists and was not made by `rfpflow run`; choose another --out")
+        else:
+            shutil.rmtree(target)
+    shutil.copytree(sample, target, ignore=lambda _d, names: [n for n in names if n in NOT_COPIED
+                                                              or n.endswith(".py")], dirs_exist_ok=True)
+    for folder in ("bids", "evaluations", "trial", "templates", "out"):
+        (target / folder).mkdir(exist_ok=True)
+    (target / RUN_MARKER).write_text(f"copied from {sample.name}\n", encoding="utf-8")
+    return target
+
+
+def _decisions(workspace: Path) -> dict[str, Any]:
+    path = workspace / "decisions.toml"
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RfpflowError(f"decisions.toml: not valid TOML: {exc}") from None
+
+
+def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[str], None]) -> dict[str, Any]:
+    """Run the whole cycle; return the final status report."""
+    workspace = prepare_workspace(sample, target)
+    rfp = load_rfp(workspace / "rfp.toml", context=attrs.evolve(context, workspace=workspace))
+    times = sample_times(rfp)
+    decisions = _decisions(workspace)
+
+    def cycle(moment: dt.datetime, actor: str | None = None) -> Cycle:
+        ctx = attrs.evolve(context, clock=Clock(moment), actor=actor or context.actor, workspace=workspace)
+        return Cycle(workspace, ctx)
+
+    summary = RunSummary(echo)
+    c = cycle(times.issue)
+    c.issue()
+    summary.stage("Request", f"{rfp.id} '{rfp.title}' issued on {times.issue.date()} "
+                  f"(definition {rfp.definition_hash[:12]})")
+
+    report = cycle(times.bids).import_bids([workspace / "bids"])
+    summary.stage("Bids", f"{len(report.imported)} imported, {len(report.refused)} refused")
+    for file, message in report.refused:
+        summary.detail(f"refused {file}: {message.splitlines()[0]}")
+    if report.refused:
+        raise RfpflowError("the sample has bid workbooks that cannot be imported:\n"
+                           + "\n".join(m for _, m in report.refused))
+    cycle(times.close).close()
+
+    results = cycle(times.close).screen()
+    summary.screening(results)
+    for item in decisions.get("screening", []):
+        cycle(times.close, item.get("actor")).resolve(item["vendor"], item["gate"], item["decision"], item["reason"])
+        summary.detail(f"settled {item['vendor']} {item['gate']}: {item['decision']} ({item['reason']})")
+
+    evaluating = cycle(times.evaluate)
+    evaluating.write_score_sheets()
+    scores = cycle(times.evaluate).import_scores([workspace / "evaluations"])
+    if scores.refused:
+        raise RfpflowError("the sample's score sheets cannot be imported:\n" + "\n".join(m for _, m in scores.refused))
+    result = cycle(times.evaluate).rank()
+    summary.evaluation(result)
+
+    if rfp.trial.enabled:
+        chosen = cycle(times.evaluate).shortlist()
+        summary.stage("Shortlist", ", ".join(chosen))
+        trial_report = cycle(times.trial).import_trial([workspace / "trial"])
+        if trial_report.refused:
+            raise RfpflowError("the sample's trial data cannot be imported:\n"
+                               + "\n".join(m for _, m in trial_report.refused))
+        summary.trial(cycle(times.trial).evaluate_trial())
+
+    chosen_award = decisions.get("award", {})
+    view = cycle(times.award).award(vendor=chosen_award.get("vendor"),
+                                    justification=chosen_award.get("justification", ""))
+    summary.award(view)
+    cycle(times.confirm).confirm_award()
+    status = cycle(times.confirm).status()
+    summary.stage("Awarded", f"confirmed on {times.confirm.date()}; audit log: {status['events']} events, "
+                  f"chain head {status['chain_head'][:16]}")
+    return status
+
+
+class RunSummary:
+    """The stage-by-stage summary `rfpflow run` prints."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+
+    def stage(self, name: str, text: str) -> None:
+        self.echo(f"{name:<12} {text}")
+
+    def detail(self, text: str) -> None:
+        self.echo(f"{'':<12}   {text}")
+
+    def screening(self, results: list[Any]) -> None:
+        from rfpflow.workflow import summarize
+
+        overall = summarize(results)
+        counts = {o: sum(1 for v in overall.values() if v == o) for o in ("pass", "review", "fail")}
+        self.stage("Screening", f"{counts['pass']} pass, {counts['review']} need review, {counts['fail']} fail")
+        for stored in results:
+            if stored.outcome != "pass":
+                self.detail(f"{stored.result.vendor_id}: {stored.outcome} {stored.result.gate_id} - "
+                            f"{stored.result.reason}")
+
+    def evaluation(self, result: dict[str, Any]) -> None:
+        self.stage("Evaluation", f"{len(result['totals'])} vendors ranked by {result['method']}")
+        for row in result["totals"]:
+            self.detail(f"{row['rank']}. {row['vendor']:<20} {row['total']:.2f}")
+        for o in result["outliers"]:
+            self.detail(f"outlier: {o['evaluator']} scored {o['vendor']} {o['score']:g} on {o['criterion']} "
+                        f"(median {o['median']:g})")
+
+    def trial(self, results: list[Any]) -> None:
+        self.stage("Trial run", ", ".join(
+            f"{r.vendor_id} {'passed' if r.passed else 'FAILED'} ({r.score:.1f})" for r in results))
+
+    def award(self, view: dict[str, Any]) -> None:
+        self.stage("Award", f"recommended {view['vendor_name']} ({view['vendor']})")
+        for row in view["ranking"]:
+            self.detail(f"{row['rank']}. {row['vendor']:<20} {row['total']:.2f}")
