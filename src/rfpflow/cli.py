@@ -443,6 +443,34 @@ def run_command(app: App, sample: Path, out_dir: Path | None) -> None:
     click.echo(f"Workspace: {target}   documents: {target / 'out'}")
 
 
+@cli.command("export")
+@click.argument("fmt", metavar="FORMAT")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: out/RFP-ID.FORMAT).")
+@click.pass_obj
+def export_command(app: App, fmt: str, output: Path | None) -> None:
+    """Export the cycle: xlsx (evaluation workbook), json (everything), ocds (OCDS 1.1 package)."""
+    cycle = _cycle(app)
+    rfp = cycle.current_rfp()
+    suffix = {"ocds": "ocds.json"}.get(fmt, fmt)
+    target = output or app.directory / "out" / f"{rfp.id}.{suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    context = cycle.context.with_rfp(rfp)
+    written = app.host.first("rfpflow_export", Path, fmt=fmt, target=target, context=context)
+    if written is None:
+        raise RfpflowError(f"no installed plugin exports {fmt!r}; builtin formats: xlsx, json, ocds")
+    click.echo(f"Wrote {written}")
+
+
+@cli.command("render")
+@click.pass_obj
+def render_command(app: App) -> None:
+    """Render the documents the cycle has reached into out/ again (after a template change)."""
+    cycle = _cycle(app)
+    for path in cycle.render_documents(cycle.current_rfp()):
+        click.echo(f"  {path}")
+
+
 @cli.command("cancel")
 @click.option("--reason", required=True, help="Why the cycle is cancelled (recorded).")
 @click.pass_obj

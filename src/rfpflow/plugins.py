@@ -64,6 +64,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rfpflow.builtins.score_sheets",
     "rfpflow.builtins.award",
     "rfpflow.builtins.exports",
+    "rfpflow.builtins.documents",
 )
 
 T = TypeVar("T")

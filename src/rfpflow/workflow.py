@@ -182,6 +182,19 @@ class Cycle:
             store.close()
         if op.target is not None:
             self._after_transition(name, stage, op.target, op.transition_data, rfp)
+        self.render_documents(rfp)
+
+    def render_documents(self, rfp: Rfp) -> list[Path]:
+        """Render every document the cycle has reached into out/ (after the command committed)."""
+        from rfpflow.documents import render_documents
+        from rfpflow.views import build_view
+
+        try:
+            return render_documents(build_view(self, rfp), self.context.host, workspace=self.workspace,
+                                    out_dir=self.workspace / "out", rfp=rfp)
+        except RfpflowError as exc:
+            raise RfpflowError(f"the command was recorded, but the documents could not be rendered: {exc}\n"
+                               "Fix the template and run `rfpflow render`.") from exc
 
     def _transition(self, op: _Operation, command: str, source: Stage, target: Stage) -> None:
         transition = Transition(command, source, target, self.context.actor, self.context.now(),
@@ -233,6 +246,7 @@ class Cycle:
         finally:
             store.close()
         self._after_transition("issue", Stage.DRAFT, Stage.ISSUED, {}, rfp)
+        self.render_documents(rfp)
         return rfp
 
     def bid_workbook_path(self, rfp: Rfp) -> Path:
