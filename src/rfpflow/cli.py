@@ -449,16 +449,18 @@ def run_command(app: App, sample: Path, out_dir: Path | None) -> None:
               help="File to write (default: out/RFP-ID.FORMAT).")
 @click.pass_obj
 def export_command(app: App, fmt: str, output: Path | None) -> None:
-    """Export the cycle: xlsx (evaluation workbook), json (everything), ocds (OCDS 1.1 package)."""
+    """Export the cycle: xlsx (evaluation workbook), json (everything), ocds (OCDS 1.1 package),
+    pdf (the HTML documents printed to A4 PDF with headless Chromium, into out/pdf/)."""
     cycle = _cycle(app)
     rfp = cycle.current_rfp()
     suffix = {"ocds": "ocds.json"}.get(fmt, fmt)
-    target = output or app.directory / "out" / f"{rfp.id}.{suffix}"
+    default = app.directory / "out" / ("pdf" if fmt == "pdf" else f"{rfp.id}.{suffix}")
+    target = output or default
     target.parent.mkdir(parents=True, exist_ok=True)
     context = cycle.context.with_rfp(rfp)
     written = app.host.first("rfpflow_export", Path, fmt=fmt, target=target, context=context)
     if written is None:
-        raise RfpflowError(f"no installed plugin exports {fmt!r}; builtin formats: xlsx, json, ocds")
+        raise RfpflowError(f"no installed plugin exports {fmt!r}; builtin formats: xlsx, json, ocds, pdf")
     click.echo(f"Wrote {written}")
 
 

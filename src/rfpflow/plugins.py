@@ -65,6 +65,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rfpflow.builtins.award",
     "rfpflow.builtins.exports",
     "rfpflow.builtins.documents",
+    "rfpflow.builtins.pdf",
 )
 
 T = TypeVar("T")

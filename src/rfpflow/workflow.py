@@ -830,6 +830,18 @@ class Cycle:
                 return (f"rfpflow screen resolve {pending[0]} --decision pass|fail --reason \"...\""
                         f"   ({len(pending)} outcome{'s' if len(pending) != 1 else ''} to settle)")
             return "rfpflow evaluate sheets"
+        if stage == Stage.EVALUATION:
+            if self.record("evaluation", "result") is not None:
+                return "rfpflow shortlist" if rfp is not None and rfp.trial.enabled else "rfpflow award"
+            if not self._read_all("scores"):
+                return "rfpflow evaluate import evaluations/   (after `rfpflow evaluate sheets`)"
+            return "rfpflow evaluate rank"
+        if stage == Stage.TRIAL_RUN:
+            if self.record("trial", "result") is not None:
+                return "rfpflow award"
+            if not self._read_all("measurements"):
+                return "rfpflow trial import trial/"
+            return "rfpflow trial evaluate"
         if stage == Stage.CANCELLED:
             return "nothing: the cycle was cancelled"
         if stage == Stage.AWARDED:
@@ -838,8 +850,6 @@ class Cycle:
 
 
 NEXT_STEPS: dict[Stage, str] = {
-    Stage.EVALUATION: "rfpflow evaluate import evaluations/, then rfpflow evaluate rank",
-    Stage.TRIAL_RUN: "rfpflow trial import trial/, then rfpflow trial evaluate, then rfpflow award",
     Stage.AWARD_RECOMMENDED: "rfpflow award confirm (after the standstill period)",
 }
 
