@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rfpflow.errors import RfpflowError
-from rfpflow.views import SEALED_REASON, seal_prices, sealed  # noqa: F401  (re-exported for the exporters)
+from rfpflow.views import SEALED_REASON as SEALED_REASON
+from rfpflow.views import seal_prices
+from rfpflow.views import sealed as sealed  # re-exported for the exporters
 
 #: Used for file timestamps when the view has no ``as_of`` (no event recorded yet).
 EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
