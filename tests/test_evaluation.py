@@ -508,7 +508,7 @@ def test_lpta_is_a_builtin_method(generic, host) -> None:
     bids = example_bids()
     matrix = criterion_values(rfp, bids, entries(EXAMPLE), host=host)
     ranking = rank_vendors(rfp, matrix, bids, host=host, submitted_at=SUBMITTED)
-    assert [e.vendor_id for e in ranking.entries][0] == "V1"
+    assert ranking.entries[0].vendor_id == "V1"
     assert ranking.entries[0].breakdown["acceptable"] == 1.0
 
 

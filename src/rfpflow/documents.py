@@ -37,13 +37,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from rfpflow.errors import RfpflowError
-from rfpflow.registry import DocumentSpec, template_root
+from rfpflow.registry import AUDIENCES, EVERY_STAGE, DocumentSpec, VendorDocumentSpec, template_root
 
 if TYPE_CHECKING:
     from rfpflow.model import Rfp
@@ -86,11 +85,8 @@ STAGE_ORDER: tuple[str, ...] = (
 )
 #: ``DocumentSpec.stage`` value for a document rendered at every stage once
 #: the RFP is issued (the audit appendix).
-EVERY_STAGE = "*"
 #: Output formats the builtin templates exist in.
 FORMATS: tuple[str, ...] = ("html", "md")
-#: Who a per-vendor document is for (see :func:`audience_of`).
-AUDIENCES: tuple[str, ...] = ("bidders", "winner", "unsuccessful", "evaluated", "screened-out", "shortlisted")
 
 _LANGUAGES = ("en", "zh")
 _MAX_NAME = 80
@@ -98,18 +94,6 @@ _MAX_NAME = 80
 
 class RenderError(RfpflowError):
     """A document could not be rendered: a template is missing, wrong or unsafe."""
-
-
-@attrs.frozen
-class VendorDocumentSpec(DocumentSpec):
-    """A per-vendor :class:`DocumentSpec` that says which vendors it is for.
-
-    ``audience`` is one of :data:`AUDIENCES`. Because it *is* a DocumentSpec,
-    it can be registered through ``rfpflow_register_documents`` as it is.
-    """
-
-    per_vendor: bool = True
-    audience: str = attrs.field(default="bidders", validator=attrs.validators.in_(AUDIENCES))
 
 
 # --------------------------------------------------------------------------
@@ -1151,11 +1135,15 @@ def documents_due(view: Mapping[str, Any], specs: Iterable[DocumentSpec], stage:
     A document is due when the cycle is at or past its stage (``*``: any stage
     from ``issued``), the stage's results are in the view (evaluation totals,
     trial results, an award) and, with ``stage`` given, its stage is ``stage``
-    (``*`` documents are always included).
+    (``*`` documents are always included). A spec limited to ``profiles`` is
+    due only for cycles made from one of them.
     """
     reached = _stage_index(reached_stage(view))
+    profile = (view.get("rfp") or {}).get("profile")
     due: list[DocumentSpec] = []
     for spec in sorted(specs, key=lambda s: s.name):
+        if spec.profiles and profile not in spec.profiles:
+            continue  # an organisation's document, for its own profile's tenders only
         if spec.stage == EVERY_STAGE:
             if reached >= _stage_index("issued"):
                 due.append(spec)

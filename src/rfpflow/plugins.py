@@ -66,6 +66,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rfpflow.builtins.exports",
     "rfpflow.builtins.documents",
     "rfpflow.builtins.pdf",
+    "rfpflow.builtins.plugin_commands",
 )
 
 T = TypeVar("T")

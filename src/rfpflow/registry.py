@@ -77,12 +77,21 @@ class KpiPreset:
     kpis: tuple[Kpi, ...] = attrs.field(converter=to_tuple)
 
 
+#: A document stage meaning "every stage from issued on" (the audit appendix).
+EVERY_STAGE = "*"
+#: Who a per-vendor document is for (see :func:`rfpflow.documents.audience_of`).
+AUDIENCES: tuple[str, ...] = ("bidders", "winner", "unsuccessful", "evaluated", "screened-out", "shortlisted")
+
+
 @attrs.frozen
 class DocumentSpec:
     """A document rendered after ``stage`` completes, from template ``template``.
 
     ``per_vendor`` documents are rendered once per vendor (letters).
-    ``formats`` lists the output formats (``html``, ``md``).
+    ``formats`` lists the output formats (``html``, ``md``). ``profiles``
+    limits the document to cycles whose rfp.toml names one of these profiles
+    (empty: every cycle), so an organisation plugin's documents appear only
+    in its own tenders.
     """
 
     name: str
@@ -90,6 +99,19 @@ class DocumentSpec:
     stage: str
     per_vendor: bool = False
     formats: tuple[str, ...] = ("html", "md")
+    profiles: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class VendorDocumentSpec(DocumentSpec):
+    """A per-vendor :class:`DocumentSpec` that says which vendors it is for.
+
+    ``audience`` is one of :data:`AUDIENCES`. Because it *is* a DocumentSpec,
+    it can be registered through ``rfpflow_register_documents`` as it is.
+    """
+
+    per_vendor: bool = True
+    audience: str = attrs.field(default="bidders", validator=attrs.validators.in_(AUDIENCES))
 
 
 @attrs.frozen

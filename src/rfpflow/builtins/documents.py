@@ -26,9 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rfpflow.documents import EVERY_STAGE, VendorDocumentSpec
 from rfpflow.hookspecs import hookimpl
-from rfpflow.registry import DocumentSpec
+from rfpflow.registry import EVERY_STAGE, DocumentSpec, VendorDocumentSpec
 
 DOCUMENTS: tuple[DocumentSpec, ...] = (
     DocumentSpec("rfp", "rfp", "issued"),

@@ -1,0 +1,270 @@
+"""Benchmark: reading returned bid workbooks.
+
+Run from the repository root::
+
+    PYTHONPATH=src python bench/bench_import.py [--work DIR] [--quick]
+
+It writes (once; ``--work`` keeps them between runs)
+
+* a 50,000-line pricing workbook: an RFP with 50,000 line items, the vendor's
+  Pricing sheet with 12 columns (rfpflow's 7 and 5 of the vendor's own), in two
+  variants -- written with xlsxwriter (shared strings, as Excel saves) and
+  rfpflow's generated workbook filled in with openpyxl (inline strings);
+* a batch of 200 vendor workbooks of 500 lines each (xlsxwriter),
+
+and measures, each in a fresh subprocess so that peak memory is the run's own:
+
+* ``rfpflow fast``      :func:`rfpflow.xlsx_bid_reader.read_bid_workbook`, the full read
+                        (file checks, parse, validation into a Bid), fast reader;
+* ``rfpflow openpyxl``  the same with the openpyxl reader;
+* ``pandas+calamine``   ``pandas.read_excel(path, engine="calamine", sheet_name=None)``:
+                        the bare read of every sheet into DataFrames, no validation;
+* ``openpyxl r/o``      openpyxl read-only mode, ``iter_rows(values_only=True)`` over
+                        every sheet: parsing alone.
+
+Seconds are the best of three runs (one for the slow openpyxl full read);
+rows/s counts line items; memory is the peak RSS of the subprocess above its
+RSS after imports (``maxrss``), and the peak of Python allocations
+(tracemalloc, measured in a separate run because tracing slows reading down;
+it does not see calamine's Rust allocations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+BIG_LINES = 50_000
+BATCH_FILES = 200
+BATCH_LINES = 500
+EXTRA_COLUMNS = ("Brand", "Model", "Lead time (days)", "Warranty", "Remarks")
+
+
+# ---------------------------------------------------------------------------
+# The RFP and the workbooks
+# ---------------------------------------------------------------------------
+
+
+def make_rfp(lines: int) -> Any:
+    """The generic profile's RFP with ``lines`` line items (same hash every time)."""
+    import attrs
+
+    from rfpflow.definition import definition_hash, load_rfp
+    from rfpflow.model import LineItem
+    from rfpflow.testing import make_context, make_host
+    from rfpflow.workspace import create_workspace
+
+    host = make_host()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = create_workspace(Path(tmp) / "ws", host)
+        rfp = load_rfp(ws / "rfp.toml", context=make_context(host))
+    items = tuple(LineItem(f"L{i}", f"Service line {i}: hotline seats, tier {i % 7}", ("seat", "hour", "lot")[i % 3],
+                           Decimal(i % 97 + 1)) for i in range(1, lines + 1))
+    rfp = attrs.evolve(rfp, line_items=items)
+    return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
+
+
+def vendor_data(rfp: Any, seed: int = 0) -> dict[str, Any]:
+    return {
+        "company": {"vendor_name": f"Vendor {seed} Ltd.", "registration_no": "91350100M000100Y43",
+                    "country": "China", "year_established": 2010 + seed % 10, "registered_capital": 5_000_000,
+                    "annual_turnover": "38,500,000.50", "headcount": 300 + seed},
+        "certifications": [("ISO 9001", f"Q-{seed}", "2028-06-30")],
+        "answers": {"Q1": "Yes", "Q2": "Yes", "Q3": "Partly"},
+        "prices": {item.id: round(10 + ((i * 7919 + seed * 104729) % 1_000_003) / 100, 2)
+                   for i, item in enumerate(rfp.line_items)},
+    }
+
+
+def extra_value(row: int, column: int) -> Any:
+    return ("Acme", f"M-{row}", 30 + row % 20, "2 years", "as specified")[column]
+
+
+def build(work: Path, quick: bool) -> dict[str, list[Path]]:
+    from rfpflow.xlsx_bid_writer import write_bid_workbook
+    from rfpflow.xlsx_samples import write_vendor_workbook
+
+    work.mkdir(parents=True, exist_ok=True)
+    sets: dict[str, list[Path]] = {}
+    big = make_rfp(BIG_LINES)
+    path = work / "big-xlsxwriter.xlsx"
+    if not path.exists():
+        print(f"writing {path.name} ...", flush=True)
+        write_vendor_workbook(path, big, vendor_data(big), extra_columns=EXTRA_COLUMNS, extra_values=extra_value)
+    sets["50,000 lines, xlsxwriter (shared strings)"] = [path]
+    if not quick:
+        path = work / "big-openpyxl.xlsx"
+        if not path.exists():
+            print(f"writing {path.name} (rfpflow's workbook filled in with openpyxl; takes a while) ...", flush=True)
+            template = write_bid_workbook(big, work / "big-template.xlsx")
+            fill_with_extras(template, path, big)
+        sets["50,000 lines, generated + openpyxl (inline strings)"] = [path]
+    small = make_rfp(BATCH_LINES)
+    batch = work / "batch"
+    batch.mkdir(exist_ok=True)
+    paths = [batch / f"vendor-{n:03d}.xlsx" for n in range(BATCH_FILES)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"writing {len(missing)} vendor workbooks of {BATCH_LINES} lines ...", flush=True)
+    for n, p in enumerate(paths):
+        if not p.exists():
+            write_vendor_workbook(p, small, vendor_data(small, n), extra_columns=EXTRA_COLUMNS,
+                                  extra_values=extra_value)
+    sets[f"{BATCH_FILES} workbooks x {BATCH_LINES} lines, xlsxwriter"] = paths
+    return sets
+
+
+def fill_with_extras(template: Path, out: Path, rfp: Any) -> None:
+    """Fill the generated workbook (openpyxl) and add 5 columns of the vendor's own to Pricing."""
+    import openpyxl
+
+    from rfpflow.xlsx_samples import fill_bid_workbook
+
+    data = vendor_data(rfp)
+    filled = fill_bid_workbook(template, out, data)
+    wb = openpyxl.load_workbook(filled)
+    ws = wb["Pricing"]
+    for offset, header in enumerate(EXTRA_COLUMNS):
+        ws.cell(row=3, column=8 + offset, value=header)
+    for row in range(4, 4 + len(rfp.line_items)):
+        for offset in range(len(EXTRA_COLUMNS)):
+            ws.cell(row=row, column=8 + offset, value=extra_value(row, offset))
+    wb.save(out)
+
+
+# ---------------------------------------------------------------------------
+# Measuring (in a subprocess)
+# ---------------------------------------------------------------------------
+
+
+def task(name: str, lines: int) -> Callable[[Path], int]:
+    """A function reading one file, returning the number of rows it saw."""
+    if name.startswith("rfpflow"):
+        from rfpflow.xlsx_bid_reader import read_bid_workbook
+
+        rfp = make_rfp(lines)
+        reader = name.split()[-1]
+
+        def read(path: Path) -> int:
+            bid = read_bid_workbook(path, rfp, reader=reader)
+            assert len(bid.prices) == lines, (len(bid.prices), lines)
+            return len(bid.prices)
+
+        return read
+    if name == "pandas+calamine":
+        import pandas as pd
+
+        def read_pandas(path: Path) -> int:
+            frames = pd.read_excel(path, engine="calamine", sheet_name=None)
+            return len(frames["Pricing"])
+
+        return read_pandas
+    if name == "openpyxl r/o":
+        import openpyxl
+
+        def read_openpyxl(path: Path) -> int:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            rows = 0
+            for ws in wb.worksheets:
+                for _ in ws.iter_rows(values_only=True):
+                    rows += 1
+            wb.close()
+            return rows
+
+        return read_openpyxl
+    raise SystemExit(f"unknown task {name!r}")
+
+
+def measure(name: str, lines: int, paths: list[Path], repeat: int, traced: bool) -> dict[str, Any]:
+    read = task(name, lines)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    best = float("inf")
+    for _ in range(repeat):
+        if traced:
+            tracemalloc.start()
+        started = time.perf_counter()
+        for path in paths:
+            read(path)
+        best = min(best, time.perf_counter() - started)
+        if traced:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            return {"traced_peak": peak}
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": best, "rss_peak_kb": peak_rss, "rss_base_kb": base_rss}
+
+
+def run(name: str, lines: int, paths: list[Path], repeat: int, traced: bool) -> dict[str, Any]:
+    listing = Path(tempfile.mkstemp(suffix=".json")[1])
+    listing.write_text(json.dumps([str(p) for p in paths]))
+    try:
+        args = [sys.executable, __file__, "--measure", name, str(lines), str(listing), str(repeat)]
+        if traced:
+            args.append("--traced")
+        out = subprocess.run(args, capture_output=True, text=True, check=False, env=os.environ.copy())
+    finally:
+        listing.unlink()
+    if out.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{out.stderr}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+TASKS = ("rfpflow fast", "rfpflow openpyxl", "pandas+calamine", "openpyxl r/o")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, help="folder for the generated workbooks (kept between runs)")
+    parser.add_argument("--quick", action="store_true", help="skip the slow openpyxl variants")
+    parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        name, lines, listing, repeat = args.measure
+        paths = [Path(p) for p in json.loads(Path(listing).read_text())]
+        print(json.dumps(measure(name, int(lines), paths, int(repeat), args.traced)))
+        return
+
+    work = args.work or Path(tempfile.gettempdir()) / "rfpflow-bench-import"
+    sets = build(work, args.quick)
+    from importlib.metadata import version
+
+    print(f"\nPython {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+          + ", ".join(f"{d} {version(d)}" for d in ("openpyxl", "pandas", "python-calamine")))
+    for label, paths in sets.items():
+        lines = BIG_LINES if len(paths) == 1 else BATCH_LINES
+        rows = lines * len(paths)
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        print(f"\n{label}: {len(paths)} file(s), {size:.1f} MB, {rows:,} line items")
+        print(f"  {'reader':18s} {'seconds':>8s} {'rows/s':>10s} {'peak RSS MB':>12s} {'traced MB':>10s} "
+              f"{'time vs pandas':>15s}")
+        results: dict[str, dict[str, Any]] = {}
+        for name in TASKS:
+            slow = name in ("rfpflow openpyxl", "openpyxl r/o")
+            if slow and args.quick:
+                continue
+            result = run(name, lines, paths, 1 if slow else 3, traced=False)
+            result.update(run(name, lines, paths, 1, traced=True))
+            results[name] = result
+        reference = results["pandas+calamine"]["seconds"]
+        for name, r in results.items():
+            rss = (r["rss_peak_kb"] - r["rss_base_kb"]) / 1024
+            print(f"  {name:18s} {r['seconds']:8.2f} {rows / r['seconds']:10,.0f} {rss:12.1f} "
+                  f"{r['traced_peak'] / 1e6:10.1f} {r['seconds'] / reference:14.2f}x")
+
+
+if __name__ == "__main__":
+    main()

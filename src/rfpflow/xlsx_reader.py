@@ -1,0 +1,887 @@
+"""Rows of worksheet cells from an .xlsx file: a fast streaming reader and openpyxl.
+
+Both readers give the same thing -- :class:`SheetRow` records holding, for the
+columns the caller wants, each cell's value exactly as openpyxl's
+``data_only=True`` mode gives it (``int``/``float``/``str``/``bool``/
+``datetime``, dates converted by the cell's number format and the workbook's
+date system) and which cells hold a formula without a calculated value. So the
+bid reader built on them produces identical records whichever reader runs;
+``tests/test_bid_import_corpus.py`` checks that on every workbook it has.
+
+Both are bounded, whatever the file claims: they never look at the declared
+``<dimension>`` (openpyxl's is reset), read at most ``Want.max_col`` columns,
+and stop after a gap of more than ``gap`` rows without a wanted value, so a
+stray value typed in XFD1048576 or a lying ``<dimension ref="A1:XFD1048576">``
+costs nothing. (python-calamine is not used: it allocates the whole used range
+and aborts the process -- not an exception -- on such sheets, it does not say
+which cells are formulas, and it is not a dependency of rfpflow.)
+
+**The fast reader** (:class:`FastBook`) streams each sheet's XML once, in
+chunks, through two things at the same time:
+
+* expat with no element handlers, which checks that the XML is well-formed
+  (and refuses any document type declaration) at C speed, and
+* a scanner that relies on what well-formedness guarantees -- ``<`` occurs
+  only in markup, never in text or attribute values -- to cut the
+  ``<sheetData>`` into rows and cells with byte searches, and parses only the
+  cells of wanted columns (strictly, with anchored patterns).
+
+The scanner accepts the *canonical* form every mainstream program writes
+(Excel, WPS, LibreOffice, openpyxl, xlsxwriter): the main namespace as default
+namespace, UTF-8, every cell with its ``r`` reference as first attribute, no
+comments, CDATA or processing instructions inside the sheet data, no rich text
+with colours in inline strings. On anything else it raises :class:`NotCanonical`
+and the caller reads the workbook with openpyxl instead: correct, only slower.
+
+**The openpyxl reader** (:class:`OpenpyxlBook`) opens the workbook twice in
+read-only mode (cached values, and formulas to know which cells are formulas)
+and walks both row iterators in step; which rows are hidden comes from a
+separate streaming pass over the row elements.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
+
+import defusedxml
+from defusedxml import ElementTree as SafeET
+
+from rfpflow.filecheck import Limits, bounded_read
+
+__all__ = [
+    "HEAD_ROWS",
+    "Book",
+    "FastBook",
+    "NotCanonical",
+    "OpenpyxlBook",
+    "SheetDamaged",
+    "SheetRow",
+    "Want",
+    "column_letter",
+]
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+_LIMITS = Limits()
+
+HEAD_ROWS = 40
+"""Rows at the top of a sheet that are always read (titles, the header row)."""
+
+_CHUNK = 1 << 20
+
+
+class NotCanonical(Exception):
+    """The sheet's XML is valid but not in the form the fast scanner reads."""
+
+
+class SheetDamaged(Exception):
+    """A sheet (or a part it needs) cannot be parsed."""
+
+    def __init__(self, sheet: str, detail: str) -> None:
+        super().__init__(f"{sheet}: {detail}")
+        self.sheet = sheet
+        self.detail = detail
+
+
+class SheetRow(NamedTuple):
+    """One row: its number, whether it is hidden, the wanted cells' values
+    (``None`` values left out) and the wanted cells holding a formula without
+    a calculated value."""
+
+    number: int
+    hidden: bool
+    values: dict[int, Any]
+    uncached: frozenset[int]
+
+
+class Want:
+    """Which columns a caller wants: all up to ``max_col`` until it narrows
+    them to ``columns`` (it may do so while iterating, after the header row)."""
+
+    def __init__(self, max_col: int) -> None:
+        self.max_col = max_col
+        self.columns: tuple[int, ...] | None = None
+
+    def narrow(self, columns: set[int] | frozenset[int]) -> None:
+        self.columns = tuple(sorted(c for c in columns if 1 <= c <= self.max_col))
+
+
+_LETTERS: dict[int, str] = {}
+
+
+def column_letter(column: int) -> str:
+    """``1`` -> ``"A"``, ``28`` -> ``"AB"``."""
+    letters = _LETTERS.get(column)
+    if letters is None:
+        n, out = column, ""
+        while n:
+            n, rem = divmod(n - 1, 26)
+            out = chr(65 + rem) + out
+        letters = _LETTERS[column] = out
+    return letters
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+class Book:
+    """The interface of both readers."""
+
+    reader = "?"
+
+    def sheet_names(self) -> list[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------
+# Package structure: which part holds which sheet
+# ---------------------------------------------------------------------------
+
+
+def _xml(zf: zipfile.ZipFile, name: str, limits: Limits) -> Any:
+    data = bounded_read(zf, name, limits.max_member_uncompressed)
+    try:
+        return SafeET.fromstring(data)
+    except (ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
+        raise SheetDamaged(name, f"{name} is not well-formed XML ({exc})") from None
+
+
+def _rels(zf: zipfile.ZipFile, part: str, limits: Limits) -> dict[str, tuple[str, str]]:
+    """``{rId: (type, target part)}`` of one part's relationships."""
+    folder, base = posixpath.split(part)
+    name = posixpath.join(folder, "_rels", base + ".rels")
+    if name not in zf.NameToInfo:
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for rel in _xml(zf, name, limits):
+        if rel.tag != f"{{{_PKG_REL_NS}}}Relationship":
+            continue
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id", "")] = (rel.get("Type", ""), path)
+    return out
+
+
+def workbook_parts(zf: zipfile.ZipFile, limits: Limits) -> tuple[list[tuple[str, str]], str | None, bool]:
+    """(worksheets as (name, part) in workbook order, the shared-strings part,
+    date1904) as declared by the workbook part."""
+    root_rels = _rels(zf, "", limits)
+    workbook = next((p for t, p in root_rels.values() if t.endswith("/officeDocument")), "xl/workbook.xml")
+    rels = _rels(zf, workbook, limits)
+    root = _xml(zf, workbook, limits)
+    sheets: list[tuple[str, str]] = []
+    date1904 = False
+    for element in root:
+        if element.tag == f"{{{MAIN_NS}}}workbookPr":
+            date1904 = str(element.get("date1904", "false")).strip().lower() in ("1", "true")
+        if element.tag != f"{{{MAIN_NS}}}sheets":
+            continue
+        for sheet in element:
+            rel = rels.get(sheet.get(f"{{{_REL_NS}}}id", ""))
+            if rel and rel[0].endswith("/worksheet") and rel[1] in zf.NameToInfo:
+                sheets.append((sheet.get("name", ""), rel[1]))
+    strings = next((p for t, p in rels.values() if t.endswith("/sharedStrings")), None)
+    return sheets, strings, date1904
+
+
+# ---------------------------------------------------------------------------
+# Values, as openpyxl makes them
+# ---------------------------------------------------------------------------
+
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _entity(m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name[0] == "#":
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+    return _NAMED[name]
+
+
+def _xml_text(raw: bytes) -> str:
+    """Character data as an XML parser reports it: line ends normalised, then
+    references expanded (the document is known to be well-formed)."""
+    s = raw.decode("utf-8")
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in s:
+        s = _ENTITY.sub(_entity, s)
+    return s
+
+
+def _cast_number(value: str) -> int | float:
+    # openpyxl.worksheet._reader._cast_number
+    if "." in value or "E" in value or "e" in value:
+        return float(value)
+    return int(value)
+
+
+class _Styles:
+    """Which cell styles (``s`` attribute) format numbers as dates or durations,
+    decided exactly as openpyxl does."""
+
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
+        self.dates: frozenset[int] = frozenset()
+        self.durations: frozenset[int] = frozenset()
+        if "xl/styles.xml" not in zf.NameToInfo:
+            return
+        root = _xml(zf, "xl/styles.xml", limits)
+        custom: dict[int, str] = {}
+        xf_formats: list[int] = []
+        for element in root:
+            if element.tag == f"{{{MAIN_NS}}}numFmts":
+                for fmt in element:
+                    try:
+                        custom[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
+                    except ValueError:
+                        continue
+            elif element.tag == f"{{{MAIN_NS}}}cellXfs":
+                for xf in element:
+                    try:
+                        xf_formats.append(int(xf.get("numFmtId", "0")))
+                    except ValueError:
+                        xf_formats.append(0)
+        dates, durations = set(), set()
+        for index, fmt_id in enumerate(xf_formats):
+            code = custom.get(fmt_id) if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
+            if code is None:
+                continue
+            if is_date_format(code):
+                dates.add(index)
+            if is_timedelta_format(code):
+                durations.add(index)
+        self.dates = frozenset(dates)
+        self.durations = frozenset(durations)
+
+
+class _TextCollector:
+    """The text of a string item (``<si>`` or ``<is>``) as openpyxl's
+    ``Text.content``: the plain ``<t>`` and the ``<t>`` of each rich-text run,
+    without phonetic runs (``<rPh>``)."""
+
+    T = f"{MAIN_NS}}}t"
+    R = f"{MAIN_NS}}}r"
+    ITEM = (f"{MAIN_NS}}}si", f"{MAIN_NS}}}is")
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.parts: list[str] = []
+        self.capture = False
+        self.items: list[str] = []
+
+    def start(self, name: str, attrs: object) -> None:
+        stack = self.stack
+        if name == self.T and stack and (
+            stack[-1] in self.ITEM or (stack[-1] == self.R and len(stack) > 1 and stack[-2] in self.ITEM)
+        ):
+            self.capture = True
+        elif name in self.ITEM:
+            self.parts = []
+        stack.append(name)
+
+    def end(self, name: str) -> None:
+        self.stack.pop()
+        if name == self.T:
+            self.capture = False
+        elif name in self.ITEM:
+            self.items.append("".join(self.parts))
+
+    def data(self, text: str) -> None:
+        if self.capture:
+            self.parts.append(text)
+
+
+def _refuse_dtd(*args: object) -> None:
+    raise ValueError("document type declarations are not allowed")
+
+
+def _refuse_entity(*args: object) -> int:
+    raise ValueError("external entities are not allowed")
+
+
+def _expat(namespaces: bool) -> Any:
+    parser = expat.ParserCreate(namespace_separator="}") if namespaces else expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_entity
+    return parser
+
+
+def _parse_items(chunks: Iterator[bytes], where: str) -> list[str]:
+    collector = _TextCollector()
+    parser = _expat(True)
+    parser.buffer_text = True
+    parser.StartElementHandler = collector.start
+    parser.EndElementHandler = collector.end
+    parser.CharacterDataHandler = collector.data
+    try:
+        for chunk in chunks:
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except (expat.ExpatError, ValueError, IndexError) as exc:
+        raise SheetDamaged(where, f"not well-formed XML ({exc})") from None
+    return collector.items
+
+
+_SST_ROOT = re.compile(
+    rb'^(?:\xef\xbb\xbf)?(?:<\?xml(?:[^?>]|\?(?!>))*\?>)?' + rb"[ \t\r\n]*<sst(?:[ \t\r\n][^>]*)?>", re.S
+)
+_SI_SIMPLE = re.compile(rb'<t(?: xml:space="preserve")?>([^<]*)</t></si>[ \t\r\n]*')
+_SI_ALL = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
+
+
+def _shared_strings(data: bytes) -> list[str]:
+    """The shared-string table, as openpyxl's ``read_string_table`` gives it.
+
+    The part is checked for well-formedness by expat as a whole. In the
+    canonical form -- every item ``<si><t>text</t></si>`` -- the texts are cut
+    out with one regular expression; items with rich text or phonetic runs
+    are parsed by expat one by one, and a table in another form as a whole.
+    """
+    if not data:
+        return []
+    checker = _expat(False)
+    try:
+        checker.Parse(data, True)
+    except (expat.ExpatError, ValueError) as exc:
+        raise SheetDamaged("shared strings", f"not well-formed XML ({exc})") from None
+    root = _SST_ROOT.match(data)
+    end = data.rfind(b"</sst>")
+    if (
+        root is None
+        or _DEFAULT_NS.search(root.group(0)) is None
+        or _PREFIXED_MAIN_NS.search(root.group(0)) is not None
+        or end < 0
+        or b"<!" in data
+        or data.count(b"<?") > 1
+        or data.count(b"<si") != data.count(b"<si>")
+    ):
+        return [s.replace("x005F_", "") for s in _parse_items(iter([data]), "shared strings")]
+    body = data[root.end():end]
+    simple = _SI_ALL.findall(body)
+    if len(simple) == body.count(b"<si>"):
+        plain = b"&" not in body and b"\r" not in body
+        texts = [t.decode("utf-8") for t in simple] if plain else [_xml_text(t) for t in simple]
+    else:
+        pieces = body.split(b"<si>")
+        if pieces[0].strip(b" \t\r\n"):
+            return [s.replace("x005F_", "") for s in _parse_items(iter([data]), "shared strings")]
+        texts = [_string_item(piece) for piece in pieces[1:]]
+    if b"x005F_" in body:
+        texts = [t.replace("x005F_", "") for t in texts]  # as openpyxl's read_string_table
+    return texts
+
+
+def _string_item(piece: bytes) -> str:
+    m = _SI_SIMPLE.fullmatch(piece)
+    if m is not None:
+        return _xml_text(m.group(1))
+    close = piece.rfind(b"</si>")
+    if close < 0 or piece[close + 5:].strip(b" \t\r\n"):
+        raise SheetDamaged("shared strings", "an item without end")
+    items = _parse_items(iter([b'<si xmlns="' + MAIN_NS.encode() + b'">' + piece[:close + 5]]), "shared strings")
+    return items[0] if items else ""
+
+
+def _inline_text(inner: bytes) -> str:
+    if inner.startswith(b"<t>") and inner.endswith(b"</t>") and inner.count(b"<") == 2:
+        return _xml_text(inner[3:-4])
+    if inner.startswith(b'<t xml:space="preserve">') and inner.endswith(b"</t>") and inner.count(b"<") == 2:
+        return _xml_text(inner[24:-4])
+    try:
+        items = _parse_items(iter([b'<is xmlns="' + MAIN_NS.encode() + b'">' + inner + b"</is>"]), "inline string")
+    except SheetDamaged:
+        raise NotCanonical("inline string with markup the scanner does not read") from None
+    return items[0] if items else ""
+
+
+# ---------------------------------------------------------------------------
+# The fast reader
+# ---------------------------------------------------------------------------
+
+_WS = rb"[ \t\r\n]"
+_ATTRS = rb"((?:" + _WS + rb"+[\w:.-]+" + _WS + rb"*=" + _WS + rb'*"[^"<]*")*)'
+_ATTR = re.compile(rb"([\w:.-]+)" + _WS + rb"*=" + _WS + rb'*"([^"<]*)"')
+_CONTENT = re.compile(
+    _WS + rb'*(?:(<f)(?:[^>"]|"[^"]*")*?(?:/>|>[^<]*</f>)' + _WS + rb"*)?"
+    rb"(?:<v" + _WS + rb"*/>|<v>([^<]*)</v>)?" + _WS + rb"*"
+    rb"(?:<is>(.*)</is>)?" + _WS + rb"*",
+    re.S,
+)
+_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?(?:<\?xml(?:[^?>]|\?(?!>))*\?>)?" + _WS + rb"*<worksheet(?:" + _WS + rb"[^>]*)?>", re.S
+)
+_DECL_ENCODING = re.compile(rb'^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding=["\']([^"\']*)["\']')
+_DEFAULT_NS = re.compile(_WS + rb'xmlns="' + re.escape(MAIN_NS.encode()) + rb'"')
+_PREFIXED_MAIN_NS = re.compile(_WS + rb'xmlns:[\w.-]+' + _WS + rb'*=' + _WS + rb'*["\']' + re.escape(MAIN_NS.encode()))
+_MAX_PROLOG = 32 * 1024 * 1024
+_OUTSIDE_ROWS = re.compile(rb"(?:</row>|<row\b[^<>]*/>)(?![ \t\r\n]*(?:<row\b|\Z))")
+_NONE: frozenset[int] = frozenset()
+_row = tuple.__new__
+
+
+def _scan_pattern(letters: tuple[bytes, ...] | None) -> re.Pattern[bytes]:
+    """A pattern matching row start tags and the cells of the wanted columns
+    (any column when ``letters`` is None); the regex engine skips the rest.
+    Groups: 1-3 a row's number (when its first attribute), other attributes
+    and self-closing slash; 4-6 a cell's column letters, row digits and
+    attributes; 7 the text of a cell whose only content is ``<v>``; 8 any
+    other cell content."""
+    columns = rb"[A-Z]{1,3}" if letters is None else b"|".join(letters)
+    return re.compile(
+        rb'<row(?: r="([0-9]{1,7})")?' + _ATTRS + _WS + rb"*(/?)>"
+        rb'|<c r="(' + columns + rb')([0-9]{1,7})"' + _ATTRS + _WS
+        + rb"*(?:/>|><v>([^<]*)</v></c>|>(.*?)</c>)",
+        re.S,
+    )
+
+
+def _hidden(attributes: bytes) -> bool:
+    return dict(_ATTR.findall(attributes)).get(b"hidden") in (b"1", b"true")
+
+
+class FastBook(Book):
+    """The fast reader (see the module documentation)."""
+
+    reader = "fast"
+
+    def __init__(self, path: Path, *, limits: Limits = _LIMITS) -> None:
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
+
+        self.path = Path(path)
+        self.limits = limits
+        self.zf = zipfile.ZipFile(self.path)
+        try:
+            self.sheets, strings_part, date1904 = workbook_parts(self.zf, limits)
+            self.styles = _Styles(self.zf, limits)
+        except BaseException:
+            self.zf.close()
+            raise
+        self.epoch = CALENDAR_MAC_1904 if date1904 else WINDOWS_EPOCH
+        self._strings_part = strings_part
+        self._strings: list[str] | None = None
+        self._patterns: dict[tuple[bytes, ...] | None, re.Pattern[bytes]] = {}
+        self._attributes: dict[bytes, tuple[int | None, bytes]] = {}
+        self._kinds: dict[bytes, int] = {}
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def sheet_names(self) -> list[str]:
+        return [name for name, _ in self.sheets]
+
+    @property
+    def strings(self) -> list[str]:
+        if self._strings is None:
+            part = self._strings_part
+            data = b"".join(self._chunks(part)) if part is not None and part in self.zf.NameToInfo else b""
+            self._strings = _shared_strings(data)
+        return self._strings
+
+    def _chunks(self, part: str) -> Iterator[bytes]:
+        total = 0
+        with self.zf.open(part) as fh:
+            while chunk := fh.read(_CHUNK):
+                total += len(chunk)
+                if total > self.limits.max_member_uncompressed:
+                    raise SheetDamaged(part, "part is larger than the limits allow")
+                yield chunk
+
+    def rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:
+        part = dict(self.sheets)[sheet]
+        try:
+            yield from self._rows(part, want, gap)
+        except (expat.ExpatError, ValueError, IndexError, KeyError, OverflowError, zipfile.BadZipFile) as exc:
+            raise SheetDamaged(sheet, f"{type(exc).__name__}: {exc}") from None
+
+    def _pattern(self, columns: tuple[int, ...] | None) -> re.Pattern[bytes]:
+        key = None if columns is None else tuple(column_letter(c).encode() for c in columns)
+        pattern = self._patterns.get(key)
+        if pattern is None:
+            pattern = self._patterns[key] = _scan_pattern(key)
+        return pattern
+
+    def _rows(self, part: str, want: Want, gap: int) -> Iterator[SheetRow]:
+        """Scan the sheet: complete rows are taken in regions of about a chunk;
+        each region is checked for canonical form as a whole, then one
+        ``finditer`` visits its row tags and wanted cells."""
+        checker = _expat(False)
+        chunks = self._chunks(part)
+        buf = b""
+
+        def more() -> bool:
+            nonlocal buf
+            chunk = next(chunks, None)
+            if chunk is None:
+                checker.Parse(b"", True)
+                return False
+            checker.Parse(chunk, False)
+            buf += chunk
+            return True
+
+        # The prolog: everything up to <sheetData>.
+        while True:
+            at = buf.find(b"<sheetData")
+            if at >= 0 and buf.find(b">", at) >= 0:
+                break
+            if len(buf) > _MAX_PROLOG or not more():
+                raise NotCanonical("no <sheetData> element in canonical form")
+        self._check_prolog(buf[:at])
+        close = buf.find(b">", at)
+        tag = buf[at:close + 1]
+        if re.fullmatch(rb"<sheetData" + _WS + rb"*/>", tag):
+            return
+        if tag != b"<sheetData>":
+            raise NotCanonical("<sheetData> with attributes")
+        buf = buf[close + 1:]
+
+        counter = 1  # the next row number openpyxl would yield (rows before it are skipped)
+        number = 0  # the current row's number
+        digits = b""  # ... as written in its cells' references
+        skip = True  # the current row is skipped (repeated or out of order)
+        hidden = False
+        last = 0
+        limit = HEAD_ROWS + gap
+        values: dict[int, Any] = {}
+        uncached: set[int] = set()
+        max_col = want.max_col
+        cell = self._value
+        complex_cell = self._cell
+        kinds = self._kinds
+        strings = self.strings if self._strings_part is not None else []
+        columns: dict[bytes, int] = {}
+        search_from = 0
+        while True:
+            stop = buf.find(b"</sheetData>")
+            if stop >= 0:
+                end = stop
+            else:
+                end = buf.rfind(b"</row>", search_from)
+                if end < 0:
+                    search_from = max(0, len(buf) - 6)
+                    if not more():
+                        raise NotCanonical("sheet data ends unexpectedly")
+                    continue
+                end += 6
+            search_from = 0
+            region = buf[:end]
+            buf = buf[end:]
+            if b"<!" in region or b"<?" in region or b"xmlns" in region:
+                raise NotCanonical("comment, CDATA, processing instruction or namespace in the sheet data")
+            if region.count(b"<c") != region.count(b'<c r="'):
+                raise NotCanonical("cell without a leading r attribute, or rich text with colours")
+            if _OUTSIDE_ROWS.search(region) or region.lstrip(b" \t\r\n")[:4] not in (b"<row", b""):
+                raise NotCanonical("markup between rows")
+            rows_seen = 0
+            pos = 0
+            while True:
+                wanted = want.columns
+                restart = -1
+                for m in self._pattern(wanted).finditer(region, pos):
+                    if m.lastindex == 3:  # a row starts: the previous one is complete
+                        if values or uncached:
+                            last = number
+                            limit = max(last, HEAD_ROWS) + gap
+                            yield _row(SheetRow, (number, hidden, values, frozenset(uncached) if uncached else _NONE))
+                            values, uncached = {}, set()
+                            if want.columns is not wanted:
+                                restart = m.start()
+                                break
+                        rows_seen += 1
+                        digits, attributes, slash = m.group(1, 2, 3)
+                        hidden = b"hidden" in attributes and _hidden(attributes)
+                        if digits is None:
+                            r = dict(_ATTR.findall(attributes)).get(b"r")
+                            digits = r if r is not None else str(number + 1).encode()
+                            if not digits.isdigit() or len(digits) > 7:
+                                raise NotCanonical("row number that is not a whole number")
+                        number = int(digits)
+                        if digits[0] == 48:  # leading zeros: cells would not repeat them
+                            digits = str(number).encode()
+                        skip = number < counter or bool(slash)
+                        if number < counter:
+                            continue  # a repeated or out-of-order row: openpyxl skips it
+                        counter = number + 1
+                        if number > limit:
+                            return
+                        continue
+                    if skip:
+                        continue
+                    letters, row_digits, attributes, text, content = m.group(4, 5, 6, 7, 8)
+                    if row_digits != digits:
+                        raise NotCanonical("cell reference of another row")
+                    column = columns.get(letters)
+                    if column is None:
+                        column = columns[letters] = _column_number(letters)
+                        if column > max_col:
+                            columns[letters] = 1 << 30
+                    if column > max_col:
+                        continue
+                    value: Any
+                    if text:
+                        kind = kinds.get(attributes)
+                        if kind is None:
+                            kind = self._kind(attributes)
+                        if kind == 1 and text.isascii():  # a plain number
+                            value = float(text) if b"." in text or b"E" in text or b"e" in text else int(text)
+                        elif kind == 2:  # a shared string
+                            value = strings[int(text)]
+                        else:
+                            value = cell(attributes, text)
+                        formula = False
+                    elif content:
+                        value, formula = complex_cell(attributes, content)
+                    else:
+                        value, formula = None, False
+                    if value is not None:
+                        values[column] = value
+                        if uncached:
+                            uncached.discard(column)
+                    else:
+                        if values:
+                            values.pop(column, None)
+                        if formula:
+                            uncached.add(column)
+                        elif uncached:
+                            uncached.discard(column)
+                if restart < 0:
+                    break
+                pos = restart
+            if rows_seen != region.count(b"<row"):
+                raise NotCanonical("row tag the scanner does not read")
+            if stop >= 0:
+                if values or uncached:
+                    yield SheetRow(number, hidden, values, frozenset(uncached) if uncached else _NONE)
+                return
+
+    def _check_prolog(self, prolog: bytes) -> None:
+        m = _ROOT.match(prolog)
+        if m is None or not _DEFAULT_NS.search(m.group(0)) or _PREFIXED_MAIN_NS.search(m.group(0)):
+            raise NotCanonical("root element is not <worksheet> in the default main namespace")
+        enc = _DECL_ENCODING.match(prolog)
+        if enc and enc.group(1).lower().replace(b"-", b"") != b"utf8":
+            raise NotCanonical("not UTF-8")
+        rest = prolog[m.end():]
+        if b"<!" in rest or b"<?" in rest:
+            raise NotCanonical("comments or processing instructions before the sheet data")
+
+    def _kind(self, attributes: bytes) -> int:
+        """How a cell with these attributes is read on the short path: 1 a
+        number that is not a date, 2 a shared string, 0 anything else."""
+        style_id, data_type = self._attributes_of(attributes)
+        kind = 0
+        if data_type == b"n" and (style_id is None or style_id not in self.styles.dates):
+            kind = 1
+        elif data_type == b"s":
+            kind = 2
+        if len(self._kinds) < 4096:
+            self._kinds[attributes] = kind
+        return kind
+
+    def _attributes_of(self, attributes: bytes) -> tuple[int | None, bytes]:
+        parsed = self._attributes.get(attributes)
+        if parsed is None:
+            found = dict(_ATTR.findall(attributes))
+            style = found.get(b"s")
+            parsed = (int(style) if style else None, found.get(b"t", b"n"))
+            if len(self._attributes) < 4096:
+                self._attributes[attributes] = parsed
+        return parsed
+
+    def _value(self, attributes: bytes, text: bytes) -> Any:
+        """The value of a cell whose content is ``<v>text</v>``, as openpyxl's
+        data_only mode gives it."""
+        style_id, data_type = self._attributes.get(attributes) or self._attributes_of(attributes)
+        if not text:
+            return None
+        if data_type == b"n":
+            if not text.isascii():
+                number: int | float = _cast_number(text.decode("utf-8"))
+            elif b"." in text or b"E" in text or b"e" in text:
+                number = float(text)
+            else:
+                number = int(text)
+            if style_id is not None and style_id in self.styles.dates:
+                return self._date(number, style_id)
+            return number
+        if data_type == b"s":
+            return self.strings[int(text)]
+        if data_type == b"b":
+            return bool(int(text))
+        if data_type == b"d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return from_ISO8601(_xml_text(text))
+        if data_type == b"inlineStr":
+            return None
+        return _xml_text(text)
+
+    def _cell(self, attributes: bytes, content: bytes) -> tuple[Any, bool]:
+        """A cell with any other content: its value and whether it is a formula."""
+        c = _CONTENT.fullmatch(content)
+        if c is None:
+            raise NotCanonical("cell content the scanner does not read")
+        formula = c.group(1) is not None
+        text, inline = c.group(2), c.group(3)
+        if self._attributes_of(attributes)[1] == b"inlineStr":
+            return (_inline_text(inline) if inline is not None else None), formula
+        return (self._value(attributes, text) if text else None), formula
+
+    def _date(self, number: float, style: int) -> Any:
+        from openpyxl.utils.datetime import from_excel
+
+        try:
+            return from_excel(number, self.epoch, timedelta=style in self.styles.durations)
+        except (OverflowError, ValueError):
+            return "#VALUE!"  # as openpyxl: a date serial out of range is an error value
+
+
+# ---------------------------------------------------------------------------
+# The openpyxl reader
+# ---------------------------------------------------------------------------
+
+
+class _HiddenRows:
+    """Which rows of a sheet are hidden, found by streaming its row elements
+    as far as needed (openpyxl's read-only mode does not report it)."""
+
+    ROW = f"{MAIN_NS}}}row"
+
+    def __init__(self, book: OpenpyxlBook, part: str) -> None:
+        self.events = self._scan(book, part)
+        self.hidden: set[int] = set()
+        self.seen = 0
+
+    def _scan(self, book: OpenpyxlBook, part: str) -> Iterator[tuple[int, bool]]:
+        found: list[tuple[int, bool]] = []
+        counter = 0
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal counter
+            if name == self.ROW:
+                r = attrs.get("r")
+                counter = int(r) if r and r.isdigit() else counter + 1
+                found.append((counter, attrs.get("hidden") in ("1", "true")))
+
+        parser = _expat(True)
+        parser.StartElementHandler = start
+        with book.zf.open(part) as fh:
+            while chunk := fh.read(256 * 1024):
+                parser.Parse(chunk, False)
+                yield from found
+                found.clear()
+        parser.Parse(b"", True)
+        yield from found
+
+    def __call__(self, number: int) -> bool:
+        while self.seen < number:
+            event = next(self.events, None)
+            if event is None:
+                self.seen = 1 << 40
+                break
+            self.seen = max(self.seen, event[0])
+            if event[1]:
+                self.hidden.add(event[0])
+        return number in self.hidden
+
+
+class OpenpyxlBook(Book):
+    """The openpyxl reader (see the module documentation)."""
+
+    reader = "openpyxl"
+
+    def __init__(self, path: Path, *, limits: Limits = _LIMITS) -> None:
+        import openpyxl
+
+        self.path = Path(path)
+        self.zf = zipfile.ZipFile(self.path)
+        self._books: list[Any] = []
+        try:
+            self.parts = dict(workbook_parts(self.zf, limits)[0])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.values = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+                self._books.append(self.values)
+                self.formulas = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+                self._books.append(self.formulas)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for wb in self._books:
+            wb.close()
+        self._books.clear()
+        self.zf.close()
+
+    def sheet_names(self) -> list[str]:
+        return [ws.title for ws in self.values.worksheets]
+
+    def rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield from self._rows(sheet, want, gap)
+        except (ParseError, expat.ExpatError, ValueError, IndexError, KeyError, TypeError, AttributeError,
+                OverflowError, zipfile.BadZipFile, defusedxml.DefusedXmlException) as exc:
+            raise SheetDamaged(sheet, f"{type(exc).__name__}: {exc}") from None
+
+    def _rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:
+        values_ws = self.values[sheet]
+        formulas_ws = self.formulas[sheet]
+        values_ws.reset_dimensions()  # never trust <dimension>
+        formulas_ws.reset_dimensions()
+        hidden = _HiddenRows(self, self.parts[sheet])
+        max_col = want.max_col
+        last = 0
+        pairs = zip(
+            values_ws.iter_rows(min_row=1, max_col=max_col, values_only=True),
+            formulas_ws.iter_rows(min_row=1, max_col=max_col),
+            strict=False,
+        )
+        for number, (value_row, formula_row) in enumerate(pairs, start=1):
+            if number > max(last, HEAD_ROWS) + gap:
+                return
+            columns = range(1, max_col + 1) if want.columns is None else want.columns
+            values: dict[int, Any] = {}
+            uncached: set[int] = set()
+            for column in columns:
+                value = value_row[column - 1]
+                if value is not None:
+                    values[column] = value
+                elif getattr(formula_row[column - 1], "data_type", None) == "f":
+                    uncached.add(column)
+            if values or uncached:
+                last = number
+                yield SheetRow(number, hidden(number), values, frozenset(uncached))

@@ -1,0 +1,332 @@
+"""A corpus of returned bid workbooks, good, odd and bad, built at run time.
+
+Every file is read by both readers (the fast streaming reader and openpyxl),
+which must agree exactly: the same Bid, or the same list of problems. Bad
+files are refused with a message saying what is wrong with them; odd ones
+(a value in XFD1048576, a lying ``<dimension>``, hidden rows, XML the fast
+scanner does not read) are read quickly and correctly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import openpyxl
+import pytest
+
+from rfpflow.errors import InputFileError, Problem
+from rfpflow.filecheck import Limits, check_workbook_file
+from rfpflow.model import Bid, Rfp
+from rfpflow.xlsx_bid_reader import _read_with, read_bid_workbook
+from rfpflow.xlsx_bid_writer import write_bid_workbook
+from rfpflow.xlsx_reader import FastBook, NotCanonical
+from rfpflow.xlsx_samples import Formula, fill_bid_workbook, write_vendor_workbook
+from tests.test_bid_workbooks import GOOD, load_generic
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@attrs.frozen
+class Case:
+    """A corpus file and what reading it must give.
+
+    ``refused``: a fragment of the (first) problem; ``warning``: a fragment of
+    a warning of the accepted bid; ``canonical``: the fast scanner reads it
+    without falling back to openpyxl; ``same_as_clean``: the bid equals the
+    clean workbook's bid (apart from the file name and warnings).
+    """
+
+    name: str
+    refused: str | None = None
+    warning: str | None = None
+    canonical: bool = True
+    same_as_clean: bool = False
+    vendor_name: str | None = None
+
+
+def _zip_rewrite(src: Path, dst: Path, edit: Callable[[str, bytes], bytes | None],
+                 add: Mapping[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = edit(info.filename, zin.read(info))
+            if data is not None:
+                zout.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+def _sheets_only(fn: Callable[[bytes], bytes]) -> Callable[[str, bytes], bytes]:
+    def edit(name: str, data: bytes) -> bytes:
+        return fn(data) if name.startswith("xl/worksheets/sheet") else data
+
+    return edit
+
+
+def _prefix_namespace(data: bytes) -> bytes:
+    """Write the main namespace with an ``x:`` prefix, as the .NET Open XML SDK does."""
+    text = data.decode()
+    text = text.replace(f'xmlns="{NS}"', f'xmlns:x="{NS}"', 1)
+    text = re.sub(r"<(/?)(?=[A-Za-z])(?![a-z]+:)", r"<\1x:", text)
+    return text.encode()
+
+
+def _pretty(data: bytes) -> bytes:
+    """Line breaks and indentation between elements (as some generators write)."""
+    return re.sub(rb"><(?!/t>|/v>)", b">\n  <", data)
+
+
+def _fake_ole2(*stream_names: str, padding: int = 2000) -> bytes:
+    header = OLE2_MAGIC + b"\x00" * 16 + b"\x3e\x00\x03\x00\xfe\xff\x09\x00" + b"\x00" * (512 - 32)
+    body = b"\x00" * padding
+    for name in stream_names:
+        body += name.encode("utf-16-le") + b"\x00" * 64
+    return header + body
+
+
+@pytest.fixture(scope="module")
+def rfp(tmp_path_factory: pytest.TempPathFactory) -> Rfp:
+    return load_generic(tmp_path_factory.mktemp("corpus-rfp") / "ws", "en")
+
+
+@pytest.fixture(scope="module")
+def corpus(rfp: Rfp, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Case, Path]]:
+    d = tmp_path_factory.mktemp("corpus")
+    template = write_bid_workbook(rfp, d / "template.xlsx")
+    clean = fill_bid_workbook(template, d / "clean.xlsx", GOOD)
+    cases: dict[str, tuple[Case, Path]] = {}
+
+    def add(case: Case, path: Path) -> None:
+        cases[case.name] = (case, path)
+
+    add(Case("clean"), clean)
+    add(Case("xlsxwriter", same_as_clean=True), write_vendor_workbook(d / "xlsxwriter.xlsx", rfp, GOOD))
+    add(Case("xlsxwriter-inline", same_as_clean=True),
+        write_vendor_workbook(d / "xlsxwriter-inline.xlsx", rfp, GOOD, options={"constant_memory": True}))
+    add(Case("date1904"), write_vendor_workbook(d / "date1904.xlsx", rfp, GOOD, options={"date_1904": True}))
+
+    # -- files that are not workbooks, or damaged ones --------------------
+    (d / "empty.xlsx").write_bytes(b"")
+    add(Case("empty", refused="is empty (0 bytes)"), d / "empty.xlsx")
+    data = clean.read_bytes()
+    (d / "truncated.xlsx").write_bytes(data[: len(data) // 2])
+    add(Case("truncated", refused="damaged or incomplete"), d / "truncated.xlsx")
+    (d / "csv.xlsx").write_text("Item ID,Unit price,Comment\nL1,82000,fine\nL2,15000,see the annex\n",
+                                encoding="utf-8")
+    add(Case("csv", refused="CSV (comma-separated values) text file renamed .xlsx"), d / "csv.xlsx")
+    (d / "legacy.xlsx").write_bytes(_fake_ole2("Root Entry", "Workbook", "\x05SummaryInformation"))
+    add(Case("legacy-xls", refused="old-format Excel 97-2003 workbook (.xls)"), d / "legacy.xlsx")
+    (d / "encrypted.xlsx").write_bytes(_fake_ole2("Root Entry", "EncryptionInfo", "EncryptedPackage"))
+    add(Case("encrypted", refused="password-protected (encrypted)"), d / "encrypted.xlsx")
+    add(Case("dtd", refused="document type declaration"), _zip_rewrite(clean, d / "dtd.xlsx", _sheets_only(
+        lambda b: b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + b)))
+    add(Case("broken-xml", refused="sheet Pricing is damaged"), _zip_rewrite(
+        clean, d / "broken.xlsx", lambda n, b: b.replace(b"<v>82000</v>", b"<v>82000</x>") if n.endswith(
+            "sheet5.xml") else b))
+    add(Case("bad-shared-string-index", refused="sheet Company is damaged"), _zip_rewrite(
+        write_vendor_workbook(d / "sst.xlsx", rfp, GOOD), d / "bad-sst.xlsx",
+        lambda n, b: re.sub(rb'(<c r="B4" t="s"><v>)\d+', rb"\g<1>99999", b) if n.endswith("sheet2.xml") else b))
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Our own price list"
+    wb.save(d / "own-format.xlsx")
+    add(Case("no-metadata", refused="(no metadata sheet)"), d / "own-format.xlsx")
+
+    # -- odd workbooks that must read quickly and correctly ---------------
+    wb = openpyxl.load_workbook(clean)
+    for ws in wb.worksheets:
+        ws["XFD1048576"] = "stray"
+    wb["Pricing"]["XFD1"] = "stray"
+    wb.save(d / "stray-xfd.xlsx")
+    add(Case("stray-xfd1048576", same_as_clean=True), d / "stray-xfd.xlsx")
+    add(Case("lying-dimension", same_as_clean=True), _zip_rewrite(clean, d / "lying.xlsx", _sheets_only(
+        lambda b: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', b))))
+    add(Case("lying-small-dimension", same_as_clean=True), _zip_rewrite(clean, d / "small.xlsx", _sheets_only(
+        lambda b: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:A1"', b))))
+    big_name = {**GOOD, "company": {**GOOD["company"], "vendor_name": "B" * 32767}}
+    huge = fill_bid_workbook(template, d / "huge-src.xlsx", big_name)
+    add(Case("huge-cell", refused="is 1,000,000 characters long"), _zip_rewrite(
+        huge, d / "huge.xlsx", _sheets_only(lambda b: b.replace(b"B" * 32767, b"B" * 1_000_000))))
+    wb = openpyxl.load_workbook(clean)
+    wb["Pricing"].row_dimensions[4].hidden = True
+    wb["Questionnaire"].row_dimensions[5].hidden = True
+    wb.save(d / "hidden.xlsx")
+    add(Case("hidden-rows", warning="Pricing: hidden row 4 hold values that were read"), d / "hidden.xlsx")
+    wb = openpyxl.load_workbook(clean)
+    wb["Pricing"]["A8"] = "All prices exclude VAT"
+    wb["Pricing"]["E9"] = 12345
+    wb.save(d / "below.xlsx")
+    add(Case("rows-below-total", warning="Pricing!A8: 2 rows below the total are ignored"), d / "below.xlsx")
+    add(Case("xlsm", warning="macro-enabled workbook"), _zip_rewrite(
+        clean, d / "macro.xlsm", lambda n, b: b, add={"xl/vbaProject.bin": OLE2_MAGIC + bytes(504)}))
+    uncached = {**GOOD, "prices": {"L1": Formula("=1+1"), "L2": 3}}
+    add(Case("formula-without-value", refused="formula without a calculated value"),
+        fill_bid_workbook(template, d / "uncached.xlsx", uncached))
+    text = {**GOOD, "company": {**GOOD["company"], "vendor_name": 'A & B <C> "D" \'E\'\r\nline two\ttab'}}
+    add(Case("escaped-text", vendor_name='A & B <C> "D" \'E\'\r\nline two\ttab'),
+        write_vendor_workbook(d / "escaped.xlsx", rfp, text))
+    add(Case("pretty-printed", same_as_clean=True), _zip_rewrite(clean, d / "pretty.xlsx", _sheets_only(_pretty)))
+
+    # -- valid XML the fast scanner leaves to openpyxl --------------------
+    add(Case("prefixed-namespace", canonical=False, same_as_clean=True),
+        _zip_rewrite(clean, d / "prefixed.xlsx", _sheets_only(_prefix_namespace)))
+    add(Case("cells-without-r", canonical=False, same_as_clean=True), _zip_rewrite(
+        clean, d / "no-r.xlsx", _sheets_only(lambda b: re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", b))))
+    add(Case("comment-in-sheet-data", canonical=False, same_as_clean=True), _zip_rewrite(
+        clean, d / "comment.xlsx", _sheets_only(lambda b: b.replace(b"</row>", b"</row><!-- n -->", 1))))
+    add(Case("rich-text-colour", canonical=False, vendor_name="Acme Hotline Services Ltd."), _zip_rewrite(
+        clean, d / "rich.xlsx", lambda n, b: b.replace(
+            b"<is><t>Acme Hotline Services Ltd.</t></is>",
+            b'<is><r><rPr><b/><color rgb="FFFF0000"/></rPr><t>Acme</t></r><r><t xml:space="preserve"> Hotline '
+            b"Services Ltd.</t></r></is>") if n.endswith("sheet2.xml") else b))
+    add(Case("rich-text-plain", vendor_name="Acme Hotline Services Ltd."), _zip_rewrite(
+        clean, d / "rich2.xlsx", lambda n, b: b.replace(
+            b"<is><t>Acme Hotline Services Ltd.</t></is>",
+            b"<is><r><rPr><b/></rPr><t>Acme</t></r><r><t xml:space=\"preserve\"> Hotline Services Ltd.</t></r>"
+            b"<rPh sb=\"0\" eb=\"1\"><t>ignored</t></rPh></is>") if n.endswith("sheet2.xml") else b))
+    sst = write_vendor_workbook(d / "sst-src.xlsx", rfp, GOOD)
+    add(Case("shared-rich-text-and-phonetic", vendor_name="Acme Hotline Services Ltd."), _zip_rewrite(
+        sst, d / "sst-rich.xlsx", lambda n, b: b.replace(
+            b"<si><t>Acme Hotline Services Ltd.</t></si>",
+            b"<si><r><t>Acme</t></r><r><rPr><i/></rPr><t xml:space=\"preserve\"> Hotline Services Ltd.</t></r>"
+            b"<rPh sb=\"0\" eb=\"1\"><t>akume</t></rPh></si>") if n.endswith("sharedStrings.xml") else b))
+    add(Case("cell-between-rows", canonical=False, same_as_clean=True), _zip_rewrite(
+        clean, d / "between.xlsx", lambda n, b: b.replace(
+            b'</row><row r="5">', b'</row><extra><c r="E4" t="n"><v>1</v></c></extra><row r="5">', 1)
+        if n.endswith("sheet5.xml") else b))
+    add(Case("repeated-row", same_as_clean=True), _zip_rewrite(clean, d / "repeated.xlsx", lambda n, b: b.replace(
+        b'<row r="5">', b'<row r="4"><c r="E4" t="n"><v>1</v></c></row><row r="5">', 1)
+        if n.endswith("sheet5.xml") else b))
+    return cases
+
+
+def _outcome(path: Path, rfp: Rfp, reader: str) -> Bid | list[Problem]:
+    try:
+        return read_bid_workbook(path, rfp, reader=reader)
+    except InputFileError as exc:
+        return list(exc.problems)
+
+
+CASES = [
+    "clean", "xlsxwriter", "xlsxwriter-inline", "date1904", "empty", "truncated", "csv", "legacy-xls", "encrypted",
+    "dtd", "broken-xml", "bad-shared-string-index", "no-metadata", "stray-xfd1048576", "lying-dimension",
+    "lying-small-dimension", "huge-cell", "hidden-rows", "rows-below-total", "xlsm", "formula-without-value",
+    "escaped-text", "pretty-printed", "prefixed-namespace", "cells-without-r", "comment-in-sheet-data",
+    "rich-text-colour", "rich-text-plain", "shared-rich-text-and-phonetic", "repeated-row", "cell-between-rows",
+]
+
+
+def test_corpus_lists_every_case(corpus: dict[str, tuple[Case, Path]]) -> None:
+    assert sorted(corpus) == sorted(CASES)
+    assert sorted(SAME_AS_CLEAN) == sorted(n for n, (case, _) in corpus.items() if case.same_as_clean)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_both_readers_agree(name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp) -> None:
+    case, path = corpus[name]
+    started = time.perf_counter()
+    fast = _outcome(path, rfp, "fast")
+    slow = _outcome(path, rfp, "openpyxl")
+    assert time.perf_counter() - started < 5, "reading must stay quick whatever the file claims"
+    assert fast == slow
+    if case.refused:
+        assert isinstance(fast, list), f"{name} was accepted"
+        assert case.refused in str(fast[0]), fast
+    else:
+        assert isinstance(fast, Bid), [str(p) for p in fast] if isinstance(fast, list) else fast
+        if case.warning:
+            assert any(case.warning in w for w in fast.warnings), fast.warnings
+        if case.vendor_name is not None:
+            assert fast.vendor_name == case.vendor_name
+
+
+SAME_AS_CLEAN = [
+    "xlsxwriter", "xlsxwriter-inline", "stray-xfd1048576", "lying-dimension", "lying-small-dimension",
+    "pretty-printed", "prefixed-namespace", "cells-without-r", "comment-in-sheet-data", "repeated-row",
+    "cell-between-rows",
+]
+
+
+@pytest.mark.parametrize("name", SAME_AS_CLEAN)
+def test_odd_but_equivalent_workbooks_give_the_clean_bid(
+    name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp
+) -> None:
+    case, path = corpus[name]
+    assert case.same_as_clean
+    clean = read_bid_workbook(corpus["clean"][1], rfp)
+    bid = read_bid_workbook(path, rfp)
+    assert attrs.evolve(bid, source_file=clean.source_file, vendor_id=clean.vendor_id, warnings=()) == attrs.evolve(
+        clean, warnings=())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_fast_scanner_reads_canonical_files_itself(name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp) -> None:
+    case, path = corpus[name]
+    try:
+        info = check_workbook_file(path)
+    except InputFileError:
+        return  # refused before any reader runs
+    if case.canonical:
+        with contextlib.suppress(InputFileError):  # a refusal is fine; falling back is not
+            _read_with(FastBook, path, rfp, info, path.name, Limits())
+    else:
+        with pytest.raises(NotCanonical):
+            _read_with(FastBook, path, rfp, info, path.name, Limits())
+
+
+def test_stray_cell_in_the_last_row_costs_nothing(corpus: dict[str, tuple[Case, Path]], rfp: Rfp) -> None:
+    path = corpus["stray-xfd1048576"][1]
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet5.xml")
+    assert b'ref="A1:XFD1048576"' in sheet and b'<c r="XFD1048576"' in sheet
+    for reader in ("fast", "openpyxl"):
+        started = time.perf_counter()
+        bid = read_bid_workbook(path, rfp, reader=reader)
+        assert time.perf_counter() - started < 2
+        assert bid.total_price == read_bid_workbook(corpus["clean"][1], rfp).total_price
+
+
+def test_readers_agree_on_generated_variations(rfp: Rfp, tmp_path: Path) -> None:
+    """Many small variations of values and layout, each read by both readers."""
+    values: list[Any] = [0, 1, -1, 2.5, 1e-7, 123456789012345678, "１２３", " 980 ", "¥1,200", "1.5万", "abc", "",
+                         " ", True, "2027/3/1", 46082, 46082.5, "=literal text", "是", "Y", "maybe", None]
+    for i, value in enumerate(values):
+        data: dict[str, Any] = {
+            "company": {**GOOD["company"], "headcount": value, "year_established": value},
+            "certifications": [("ISO 9001", value, value)],
+            "answers": {"Q1": value, "Q2": "Yes", "Q3": value},
+            "prices": {"L1": value, "L2": 1},
+        }
+        path = write_vendor_workbook(tmp_path / f"v{i}.xlsx", rfp, data)
+        assert _outcome(path, rfp, "fast") == _outcome(path, rfp, "openpyxl"), value
+
+
+def test_refusals_name_the_file_as_given(corpus: dict[str, tuple[Case, Path]], rfp: Rfp) -> None:
+    with pytest.raises(InputFileError) as info:
+        read_bid_workbook(corpus["csv"][1], rfp, display="bids/acme.xlsx")
+    assert str(info.value).splitlines()[0] == "bids/acme.xlsx: 1 problem"
+    assert info.value.problems[0].file == "bids/acme.xlsx"
+
+
+def test_runaway_table_is_cut_and_refused(rfp: Rfp, tmp_path: Path) -> None:
+    items = {f"X{i}": i for i in range(1200)}  # rows the RFP does not have, each with a value
+    path = write_vendor_workbook(tmp_path / "acme.xlsx", rfp, GOOD)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Pricing"]
+    for offset, (item, price) in enumerate(items.items()):
+        ws.cell(row=7 + offset, column=7, value=f"note {item} {price}")
+        ws.cell(row=7 + offset, column=1, value=" ")
+    wb.save(path)
+    for reader in ("fast", "openpyxl"):
+        problems = _outcome(path, rfp, reader)
+        assert isinstance(problems, list)
+        assert [(p.place, p.message) for p in problems] == [(
+            "Pricing!1006:1006", "the Pricing sheet has more than 1,002 rows with values below its header; the rest "
+                                 "was not read — ask the vendor to remove the rows that are not part of the bid")]
