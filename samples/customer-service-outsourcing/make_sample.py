@@ -37,6 +37,7 @@ from rfpflow.context import Clock, RunContext
 from rfpflow.definition import load_rfp
 from rfpflow.testing import make_host
 from rfpflow.uscc import check_character
+from rfpflow.xlsx_io import save_workbook
 from rfpflow.xlsx_samples import fill_bid_workbook
 
 HERE = Path(__file__).resolve().parent
@@ -205,7 +206,7 @@ def _fill_score_sheet(path: Path, evaluator_index: int, evaluator: str) -> None:
             comment = COMMENTS.get((evaluator, vendor, criterion))
             if comment:
                 ws.cell(row, column + 1).value = comment
-    wb.save(path)
+    save_workbook(wb, path, dt.datetime(2027, 2, 3, 18, 0))  # "returned by the evaluator"
 
 
 def _trial_rows(start: dt.date) -> list[list[str]]:
