@@ -330,3 +330,25 @@ def test_runaway_table_is_cut_and_refused(rfp: Rfp, tmp_path: Path) -> None:
         assert [(p.place, p.message) for p in problems] == [(
             "Pricing!1006:1006", "the Pricing sheet has more than 1,002 rows with values below its header; the rest "
                                  "was not read — ask the vendor to remove the rows that are not part of the bid")]
+
+
+def test_short_number_path_equals_parse_number() -> None:
+    import random
+
+    from rfpflow.cells import CellValueError, parse_number
+    from rfpflow.xlsx_bid_reader import number_of
+
+    rng = random.Random(7)
+    floats = [0.0, -0.0, 1e16, 1.5e-7, 123456789012345.6, 0.1 + 0.2, float("inf"), float("nan"), -12.25, 1e300]
+    floats += [rng.uniform(-1e9, 1e9) for _ in range(2000)] + [round(rng.uniform(0, 1e6), 2) for _ in range(2000)]
+    values: list[object] = [*floats, 0, 7, -3, 10**20, True]
+    for value in values:
+        try:
+            expected: object = parse_number(value, "unit price")  # type: ignore[arg-type]
+        except CellValueError as exc:
+            expected = str(exc)
+        try:
+            got: object = number_of(value, "unit price")
+        except CellValueError as exc:
+            got = str(exc)
+        assert str(got) == str(expected), value

@@ -237,7 +237,7 @@ def test_english_workbook_is_english_only(template: Path) -> None:
 
 
 def test_messy_values_are_read(rfp: Rfp, template: Path, tmp_path: Path) -> None:
-    data = {
+    data: dict[str, Any] = {
         "company": {"vendor_name": "  Acme\u200b Ltd  ", "registration_no": "91350100M000100Y43",
                     "country": "CN", "year_established": "2012", "registered_capital": "¥1,200",
                     "annual_turnover": "1,234.50", "headcount": "１２３", "contact_phone": 8659112345678},
@@ -712,6 +712,7 @@ def test_hooks_claim_xlsx_only(rfp: Rfp, template: Path, tmp_path: Path) -> None
     (tmp_path / "bids").mkdir()
     path = fill_bid_workbook(written, tmp_path / "bids" / "Acme Ltd.XLSX", GOOD)
     bids = host.first("rfpflow_read_bids", list, source=path, rfp=rfp, context=context)
+    assert bids is not None
     assert [b.vendor_id for b in bids] == ["acme-ltd"]
     csv = "Item,Price,Comment\nL1,5,fine\nL2,7,fine\nL3,9,see note\n"
     (tmp_path / "bids" / "broken.xlsx").write_text(csv, encoding="utf-8")

@@ -439,7 +439,10 @@ def run_command(app: App, sample: Path, out_dir: Path | None) -> None:
     from rfpflow.runner import run_sample
 
     target = out_dir or Path("rfpflow-runs") / sample.resolve().name
-    run_sample(sample, target, app.context(), click.echo)
+    # A replay is the same on every machine: the actor is fixed unless --actor is given.
+    actor = click.get_current_context().find_root().params.get("actor") or "rfpflow-run"
+    context = attrs.evolve(app.context(), actor=actor)
+    run_sample(sample, target, context, click.echo)
     click.echo(f"Workspace: {target}   documents: {target / 'out'}")
 
 

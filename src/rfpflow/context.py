@@ -43,6 +43,10 @@ class Clock:
     """
 
     simulated: dt.datetime | None = None
+    #: A replay (`rfpflow run`) records the simulated time as the wall-clock time too, so that
+    #: two runs of one sample give the same event hashes, chain head and documents. Events stay
+    #: marked simulated, so an auditor can still tell a replay from a real cycle.
+    replay: bool = False
 
     @classmethod
     def from_env(cls, now: str | None = None) -> Clock:
@@ -55,8 +59,9 @@ class Clock:
     def now(self) -> dt.datetime:
         return self.simulated if self.simulated is not None else self.wall()
 
-    @staticmethod
-    def wall() -> dt.datetime:
+    def wall(self) -> dt.datetime:
+        if self.replay and self.simulated is not None:
+            return self.simulated
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     @property

@@ -55,6 +55,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "rfpflow.builtins.profiles",
     "rfpflow.builtins.validation",
     "rfpflow.builtins.transitions",
+    "rfpflow.builtins.xlsx_bids",
     "rfpflow.builtins.screening",
     "rfpflow.builtins.scoring",
     "rfpflow.builtins.trial",

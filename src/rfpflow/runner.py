@@ -1,10 +1,12 @@
 """`rfpflow run SAMPLE_DIR`: drive a whole cycle from a folder of inputs.
 
 The sample folder is never touched: its inputs are copied into a fresh
-workspace, and every command runs with a simulated clock taken from the
-sample's timeline (bids a day before the deadline, closing just after it,
-the award on the decision date ...), so two runs of the same sample record
-the same times and render byte-identical documents and exports.
+workspace, and every command runs with a simulated *replay* clock taken from
+the sample's timeline (bids a day before the deadline, closing just after it,
+the award on the decision date ...). A replay records the simulated time as
+the wall-clock time too (every event stays marked simulated), so two runs of
+the same sample give the same audit chain and byte-identical documents and
+exports.
 
 A sample folder holds ``rfp.toml``, ``bids/`` (vendor workbooks),
 ``evaluations/`` (returned score sheets), ``trial/`` (measurements), an
@@ -116,7 +118,8 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
     decisions = _decisions(workspace)
 
     def cycle(moment: dt.datetime, actor: str | None = None) -> Cycle:
-        ctx = attrs.evolve(context, clock=Clock(moment), actor=actor or context.actor, workspace=workspace)
+        ctx = attrs.evolve(context, clock=Clock(moment, replay=True), actor=actor or context.actor,
+                           workspace=workspace)
         return Cycle(workspace, ctx)
 
     summary = RunSummary(echo)
@@ -162,7 +165,19 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
                                     justification=chosen_award.get("justification", ""))
     summary.award(view)
     cycle(times.confirm).confirm_award()
-    status = cycle(times.confirm).status()
+    final = cycle(times.confirm)
+    rfp_now = final.current_rfp()
+    exported = []
+    for fmt, suffix in (("xlsx", "xlsx"), ("json", "json"), ("ocds", "ocds.json")):
+        target = workspace / "out" / f"{rfp.id}.{suffix}"
+        written = final.context.host.first("rfpflow_export", Path, fmt=fmt, target=target,
+                                           context=final.context.with_rfp(rfp_now))
+        if written is not None:
+            exported.append(written.name)
+    status = final.status()
+    documents = sorted(p.name for p in (workspace / "out").glob("*.html"))
+    summary.stage("Documents", f"{len(documents)} HTML documents (and Markdown) in {workspace / 'out'}")
+    summary.detail("exports: " + ", ".join(exported))
     summary.stage("Awarded", f"confirmed on {times.confirm.date()}; audit log: {status['events']} events, "
                   f"chain head {status['chain_head'][:16]}")
     return status

@@ -675,6 +675,7 @@ class Cycle:
                 eligible = {t.vendor_id for t in trials if t.passed}
                 trial_scores = {t.vendor_id: t.score for t in trials}
                 bids = [b for b in bids if b.vendor_id in eligible]
+                scores = [s for s in scores if s.vendor in eligible]
                 if not bids:
                     raise GuardError("no shortlisted vendor passed the trial run; cancel the cycle or start a new one")
             host = self.context.host

@@ -19,9 +19,6 @@ quantities and the vendor's unit prices).
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
-import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +26,7 @@ from typing import Any
 
 from rfpflow.cells import write_text
 from rfpflow.model import Rfp
+from rfpflow.xlsx_io import save_workbook
 from rfpflow.xlsx_layout import (
     CERTIFICATIONS_TABLE,
     COMPANY_FIELDS,
@@ -79,32 +77,8 @@ def write_bid_workbook(rfp: Rfp, target: Path) -> Path:
     wb.properties.creator = "rfpflow"
     wb.properties.lastModifiedBy = None
     wb.properties.title = f"{rfp.id} bid-response workbook"
-    wb.properties.created = moment
-    _save_deterministic(wb, Path(target), moment)
+    save_workbook(wb, Path(target), moment)
     return Path(target)
-
-
-def _save_deterministic(wb: Any, target: Path, moment: dt.datetime) -> None:
-    """Save ``wb`` so that the bytes depend on its content only (atomically:
-    a half-written workbook never replaces a good one)."""
-    from openpyxl.xml.functions import tostring
-
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    wb.properties.modified = moment  # openpyxl's save() stamps "now"; write the pinned value instead
-    core = tostring(wb.properties.to_tree())
-    stamp = moment.timetuple()[:6]
-    partial = target.with_name(target.name + ".partial")
-    buffer.seek(0)
-    with zipfile.ZipFile(buffer) as zin, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = core if info.filename == "docProps/core.xml" else zin.read(info)
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 3
-            entry.external_attr = 0o644 << 16
-            zout.writestr(entry, data)
-    os.replace(partial, target)
 
 
 class _Writer:

@@ -18,6 +18,7 @@ read. :func:`label_key` defines when two texts are "the same label".
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -84,6 +85,11 @@ def label_key(value: object) -> str:
     spaces. ``" Unit price (CNY)* "`` and ``"unit price"`` are the same label."""
     if not isinstance(value, str):
         return ""
+    return _label_key(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _label_key(value: str) -> str:
     s = unicodedata.normalize("NFKC", value).casefold()
     s = _PARENTHESES.sub(" ", s)
     s = s.replace("*", " ").replace("\u200b", "")
@@ -94,12 +100,17 @@ def label_key(value: object) -> str:
 def label_keys(value: object) -> tuple[str, ...]:
     """Every label a cell's text may stand for: the whole text and, for a
     bilingual header such as ``单价 / Unit price``, each language's part."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 1000:
         return ()
-    whole = label_key(value)
+    return _label_keys(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _label_keys(value: str) -> tuple[str, ...]:
+    whole = _label_key(value)
     if not whole:
         return ()
-    parts = [label_key(p) for p in re.split(r"[/\n|]", unicodedata.normalize("NFKC", value))]
+    parts = [_label_key(p) for p in re.split(r"[/\n|]", unicodedata.normalize("NFKC", value))]
     return (whole, *(p for p in parts if p and p != whole))
 
 

@@ -17,21 +17,28 @@ and aborts the process -- not an exception -- on such sheets, it does not say
 which cells are formulas, and it is not a dependency of rfpflow.)
 
 **The fast reader** (:class:`FastBook`) streams each sheet's XML once, in
-chunks, through two things at the same time:
+chunks of a megabyte, through two things at the same time:
 
-* expat with no element handlers, which checks that the XML is well-formed
-  (and refuses any document type declaration) at C speed, and
-* a scanner that relies on what well-formedness guarantees -- ``<`` occurs
-  only in markup, never in text or attribute values -- to cut the
-  ``<sheetData>`` into rows and cells with byte searches, and parses only the
-  cells of wanted columns (strictly, with anchored patterns).
+* expat with no element handlers, which checks at C speed that the XML is
+  well-formed (and refuses any document type declaration), so the fast reader
+  refuses exactly the damaged sheets openpyxl refuses, and
+* a scanner relying on what well-formedness guarantees -- ``<`` occurs only in
+  markup, never in text or attribute values. It takes the sheet data in
+  regions of complete rows, checks each region for the canonical form with
+  byte searches, and lets one regular expression visit the row tags and the
+  cells of the wanted columns (the regex engine skips all other cells, so a
+  12-column sheet costs little more than a 3-column one). Wanted cells are
+  parsed strictly, with anchored patterns.
 
 The scanner accepts the *canonical* form every mainstream program writes
-(Excel, WPS, LibreOffice, openpyxl, xlsxwriter): the main namespace as default
-namespace, UTF-8, every cell with its ``r`` reference as first attribute, no
-comments, CDATA or processing instructions inside the sheet data, no rich text
-with colours in inline strings. On anything else it raises :class:`NotCanonical`
-and the caller reads the workbook with openpyxl instead: correct, only slower.
+(Excel, WPS, LibreOffice, openpyxl, xlsxwriter): UTF-8, the main namespace as
+default namespace and no prefix bound to it, cells with their ``r`` reference
+as first attribute and their row's number in it, no comments, CDATA, processing instructions or other markup
+between rows, no rich text with colours in inline strings. On anything else
+it raises :class:`NotCanonical` and the caller reads the workbook with
+openpyxl instead: correct, only slower. Shared strings are read the same way
+(expat for well-formedness, one regular expression for the canonical items,
+expat for rich-text items).
 
 **The openpyxl reader** (:class:`OpenpyxlBook`) opens the workbook twice in
 read-only mode (cached values, and formulas to know which cells are formulas)

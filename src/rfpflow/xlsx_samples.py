@@ -32,6 +32,7 @@ from typing import Any
 
 from rfpflow.cells import write_text
 from rfpflow.model import Rfp
+from rfpflow.xlsx_io import EARLIEST_ZIP_TIME, save_workbook
 from rfpflow.xlsx_layout import (
     CERTIFICATIONS_TABLE,
     COMPANY_FIELDS,
@@ -139,7 +140,8 @@ def fill_bid_workbook(template_path: Path, out_path: Path, data: Mapping[str, An
                 _put(ws.cell(row=row, column=columns["unit_price"]), prices[item])
             if item in quantities:
                 _put(ws.cell(row=row, column=columns["quantity"]), quantities[item])
-    wb.save(out_path)
+    # As if saved by the vendor's spreadsheet program, but reproducibly (samples are committed).
+    save_workbook(wb, Path(out_path), wb.properties.created or EARLIEST_ZIP_TIME)
     return Path(out_path)
 
 

@@ -24,16 +24,15 @@ While prices are sealed the workbook has no price column.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rfpflow.builtins.export_common import EPOCH, as_of, by_id, export_view, number, sealed, write_bytes
 from rfpflow.cells import write_text
+from rfpflow.xlsx_io import workbook_bytes
 
 MATRIX = "Matrix"
 WEIGHTS = "Weights"
@@ -502,23 +501,6 @@ def _colour_scale(rule: Any) -> Any:
 
 def _save(workbook: Any, when: dt.datetime) -> bytes:
     """Serialise ``workbook`` with fixed document dates and zip entry times."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    utc = when.astimezone(dt.UTC).replace(tzinfo=None)
     workbook.properties.creator = "rfpflow"
-    workbook.properties.created = utc
-    workbook.properties.modified = utc
     workbook.calculation.fullCalcOnLoad = True  # totals have no cached values: compute them on opening
-    raw = io.BytesIO()
-    # ExcelWriter, not save_workbook: save_workbook stamps "modified" with the wall clock.
-    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
-    stamp = max(when.replace(tzinfo=None), dt.datetime(1980, 1, 1)).timetuple()[:6]
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dest.writestr(entry, source.read(info.filename))
-    return out.getvalue()
+    return workbook_bytes(workbook, when)

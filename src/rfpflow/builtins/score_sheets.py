@@ -31,9 +31,6 @@ together in one :class:`~rfpflow.errors.InputFileError`.
 
 from __future__ import annotations
 
-import io
-import os
-import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +42,7 @@ from rfpflow.errors import InputFileError, Problem, RfpflowError
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Criterion, Rfp
 from rfpflow.workbooks import open_workbook
+from rfpflow.xlsx_io import save_workbook
 
 __all__ = [
     "FORMAT",
@@ -62,7 +60,6 @@ FORMAT: Final = "rfpflow score sheet 1"
 META_SHEET: Final = "rfpflow"
 #: The date in every score sheet's document properties (keeps the bytes reproducible).
 FIXED_TIME: Final = datetime(2000, 1, 1)
-_ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)
 
 HEADER_ROW: Final = 5
 FIRST_ROW: Final = 6
@@ -259,30 +256,8 @@ def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], ta
     props.creator = "rfpflow"
     props.lastModifiedBy = "rfpflow"
     props.title = f"{rfp.id}: {labels['title']} {evaluator_id}"
-    props.created = FIXED_TIME
-    props.modified = FIXED_TIME
-    _save_reproducibly(wb, target)
+    save_workbook(wb, target, FIXED_TIME)
     return target
-
-
-def _save_reproducibly(wb: Any, target: Path) -> None:
-    """Save ``wb`` so that equal workbooks give equal bytes; replace ``target`` atomically."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    raw = io.BytesIO()
-    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)
-    ExcelWriter(wb, archive).save()  # unlike openpyxl.save_workbook, keeps properties.modified as set
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o600 << 16
-            out.writestr(member, source.read(info.filename))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    partial.write_bytes(fixed.getvalue())
-    os.replace(partial, target)
 
 
 # --------------------------------------------------------------------------
