@@ -222,31 +222,32 @@ def _trial_rows(start: dt.date) -> list[list[str]]:
     return rows
 
 
-def main() -> None:
+def main(target: Path = HERE) -> None:
+    """Write the sample's inputs into ``target`` (the sample folder; tests pass another one)."""
     host = make_host()
     context = RunContext(host=host, clock=Clock(dt.datetime(2027, 1, 4, tzinfo=dt.UTC)), actor="sample")
     rfp = load_rfp(HERE / "rfp.toml", context=context)
     for folder in ("bids", "evaluations", "trial"):
-        shutil.rmtree(HERE / folder, ignore_errors=True)
-        (HERE / folder).mkdir()
+        shutil.rmtree(target / folder, ignore_errors=True)
+        (target / folder).mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
         blank = Path(tmp) / "blank.xlsx"
         host.first("rfpflow_write_bid_workbook", Path, rfp=rfp, target=blank, context=context.with_rfp(rfp))
         for vendor_id, data in VENDORS.items():
-            fill_bid_workbook(blank, HERE / "bids" / f"{vendor_id}.xlsx",
+            fill_bid_workbook(blank, target / "bids" / f"{vendor_id}.xlsx",
                               {k: v for k, v in data.items() if k != "registry"})
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
-        path = write_score_sheet(rfp, evaluator, EVALUATED, HERE / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
+        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
         _fill_score_sheet(path, index, evaluator)
-    (HERE / "registry.json").write_text(json.dumps(_registry(), ensure_ascii=False, indent=2) + "\n",
+    (target / "registry.json").write_text(json.dumps(_registry(), ensure_ascii=False, indent=2) + "\n",
                                         encoding="utf-8")
     assert rfp.timeline.trial_start is not None
-    with (HERE / "trial" / "kpi-daily.csv").open("w", encoding="utf-8", newline="") as handle:
+    with (target / "trial" / "kpi-daily.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["date", "vendor", "kpi", "value"])
         writer.writerows(_trial_rows(rfp.timeline.trial_start))
-    (HERE / "decisions.toml").write_text(DECISIONS, encoding="utf-8")
-    print(f"wrote the inputs of {rfp.id} into {HERE}")
+    (target / "decisions.toml").write_text(DECISIONS, encoding="utf-8")
+    print(f"wrote the inputs of {rfp.id} into {target}")
 
 
 if __name__ == "__main__":
