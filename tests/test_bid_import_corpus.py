@@ -10,6 +10,7 @@ scanner does not read) are read quickly and correctly.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import time
 import zipfile
@@ -20,6 +21,8 @@ from typing import Any
 import attrs
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rfpflow.errors import InputFileError, Problem
 from rfpflow.filecheck import Limits, check_workbook_file
@@ -352,3 +355,29 @@ def test_short_number_path_equals_parse_number() -> None:
         except CellValueError as exc:
             got = str(exc)
         assert str(got) == str(expected), value
+
+
+_cell_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.text(max_size=40),
+    st.sampled_from(["1,234.50", "¥1,200", "１２３", " 980 ", "2027/3/1", "是", "Y", "=1+1", "&amp;<>", "_x000D_"]),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(9999, 12, 31)),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(_cell_values, min_size=6, max_size=6), rich=st.booleans())
+def test_readers_agree_on_random_values(rfp: Rfp, tmp_path: Path, values: list[Any], rich: bool) -> None:
+    name, headcount, number, expiry, answer, price = values
+    data: dict[str, Any] = {
+        "company": {**GOOD["company"], "vendor_name": name, "headcount": headcount},
+        "certifications": [("ISO 9001", number, expiry)],
+        "answers": {"Q1": answer, "Q2": "Yes"},
+        "prices": {"L1": price, "L2": 1},
+    }
+    options = {"constant_memory": True} if rich else None
+    path = write_vendor_workbook(tmp_path / "random.xlsx", rfp, data, options=options)
+    assert _outcome(path, rfp, "fast") == _outcome(path, rfp, "openpyxl")

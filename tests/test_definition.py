@@ -172,3 +172,32 @@ def test_validate_cli_exit_codes(cli, workspace: Path) -> None:
     assert "Traceback" not in bad.stderr
     as_json = cli("-C", str(workspace), "validate", "--json")
     assert '"valid": false' in as_json.stdout
+
+
+def test_top_level_weights_from_an_ahp_matrix(tmp_path: Path, context) -> None:
+    ws = _workspace(tmp_path)
+    path = ws / "rfp.toml"
+    text = path.read_text(encoding="utf-8").replace("weight = 60\n", "", 1).replace(
+        'name = "Price"\nweight = 40\n', 'name = "Price"\n')
+    # technical is 3 times as important as price: weights 0.75 / 0.25, perfectly consistent
+    path.write_text(text + '\n[scoring.ahp]\ncriteria = ["technical", "price"]\nmatrix = [[1, 3], [0.3333333, 1]]\n',
+                    encoding="utf-8")
+    rfp = load_rfp(path, context=context)
+    weights = {c.id: round(c.weight, 3) for c in rfp.criteria}
+    assert weights == {"technical": 75.0, "price": 25.0}
+    # sub-criteria keep their proportions (25 : 20 : 15) within the derived 75
+    assert [round(c.weight, 3) for c in rfp.criteria[0].children] == [31.25, 25.0, 18.75]
+    assert rfp.scoring.options["ahp"]["consistency_ratio"] == 0.0
+
+
+def test_an_inconsistent_ahp_matrix_is_refused_with_its_ratio(tmp_path: Path, context) -> None:
+    ws = _workspace(tmp_path)
+    path = ws / "rfp.toml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("[criteria.price]", "[criteria.risk]\nname = \"Risk\"\nweight = 1\n\n[criteria.price]")
+    path.write_text(text + '\n[scoring.ahp]\ncriteria = ["technical", "risk", "price"]\n'
+                    'matrix = [[1, 9, 0.1111111], [0.1111111, 1, 9], [9, 0.1111111, 1]]\n', encoding="utf-8")
+    _, problems = check_rfp(path, context=context)
+    message = next(str(p) for p in problems if p.field == "scoring.ahp.matrix")
+    assert re.search(r"consistency ratio \d+\.\d{3} is above 0\.10", message)
+    assert message.startswith(f"rfp.toml:{_line_of(path, 'matrix = ')}:")

@@ -55,7 +55,7 @@ KPI_KEYS = {"name", "unit", "target", "direction", "must_have", "weight", "windo
 EVALUATOR_KEYS = {"id", "name", "role"}
 SCORING_KEYS = {
     "method", "normalization", "consensus", "outlier_threshold", "price_formula", "blind",
-    "tie_break", "award", "options",
+    "tie_break", "award", "options", "ahp",
 }
 TIE_BREAK_KEYS = ("total_score", "price", "technical_score", "submitted_at", "vendor", "trial_score")
 SHORTLIST_KEYS = {"top", "min_score"}
@@ -351,13 +351,18 @@ def _build_rfp(data: dict[str, Any], c: _Checker, base_dir: Path) -> model.Rfp:
     decimal_comma = c.boolean(data, "decimal_comma", "decimal_comma")
 
     timeline = _timeline(c, c.table(data, "timeline", "timeline"))
-    criteria = _criteria(c, c.table(data, "criteria", "criteria"))
+    scoring_table = data.get("scoring", {}) if isinstance(data.get("scoring"), dict) else {}
+    ahp_table = scoring_table.get("ahp")
+    criteria = _criteria(c, c.table(data, "criteria", "criteria"), ahp=isinstance(ahp_table, dict))
+    ahp_report: dict[str, Any] = {}
+    if isinstance(ahp_table, dict):
+        criteria, ahp_report = _ahp(c, ahp_table, criteria)
     gates = _gates(c, c.table(data, "gates", "gates"))
     line_items = _pricing(c, c.table(data, "pricing", "pricing"), base_dir)
     questionnaire = _questionnaire(c, data.get("questionnaire", []))
     trial = _trial(c, c.table(data, "trial", "trial"), "trial" in data)
     evaluators = _evaluators(c, data.get("evaluators", []))
-    scoring = _scoring(c, c.table(data, "scoring", "scoring"))
+    scoring = _scoring_with_ahp(_scoring(c, c.table(data, "scoring", "scoring")), ahp_report)
     shortlist_table = c.table(data, "shortlist", "shortlist")
     c.unknown_keys(shortlist_table, SHORTLIST_KEYS, "shortlist")
     shortlist = model.ShortlistRule(
@@ -390,6 +395,50 @@ def _build_rfp(data: dict[str, Any], c: _Checker, base_dir: Path) -> model.Rfp:
     return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
 
 
+def _ahp(c: _Checker, table: dict[str, Any], roots: tuple[model.Criterion, ...]
+         ) -> tuple[tuple[model.Criterion, ...], dict[str, Any]]:
+    """Top-level weights from an AHP pairwise matrix (Saaty); refused when the CR is above 0.10.
+
+    Sub-criteria keep their relative weights, rescaled to their parent's derived weight.
+    """
+    from rfpflow.scoring import ahp_weights
+
+    c.unknown_keys(table, {"criteria", "matrix"}, "scoring.ahp")
+    order = c.string_list(table, "criteria", "scoring.ahp.criteria")
+    ids = [r.id for r in roots]
+    if sorted(order) != sorted(ids) or len(set(order)) != len(order):
+        c.problem("scoring.ahp.criteria", f"must list each top-level criterion once: {', '.join(ids)}")
+        return roots, {}
+    matrix = table.get("matrix")
+    if not (isinstance(matrix, list) and all(isinstance(row, list) for row in matrix)):
+        c.problem("scoring.ahp.matrix", f"must be a square list of lists of numbers, got {_describe(matrix)}")
+        return roots, {}
+    try:
+        result = ahp_weights([[float(x) for x in row] for row in matrix])
+    except (TypeError, ValueError) as exc:
+        c.problem("scoring.ahp.matrix", str(exc))
+        return roots, {}
+    if len(result.weights) != len(order):
+        c.problem("scoring.ahp.matrix", f"is {len(result.weights)}x{len(result.weights)} but lists "
+                  f"{len(order)} criteria")
+        return roots, {}
+    if not result.consistent:
+        c.problem("scoring.ahp.matrix", f"the pairwise judgements are inconsistent: consistency ratio "
+                  f"{result.consistency_ratio:.3f} is above 0.10 (lambda max {result.lambda_max:.3f}); "
+                  "revise the comparisons")
+        return roots, {}
+    derived = {cid: w * 100 for cid, w in zip(order, result.weights, strict=True)}
+
+    def rescale(node: model.Criterion, weight: float) -> model.Criterion:
+        total = sum(child.weight for child in node.children)
+        children = tuple(rescale(child, child.weight * weight / total) for child in node.children)
+        return attrs.evolve(node, weight=weight, children=children)
+
+    report = {"criteria": order, "weights": [round(w, 6) for w in result.weights],
+              "consistency_ratio": round(result.consistency_ratio, 6), "lambda_max": round(result.lambda_max, 6)}
+    return tuple(rescale(r, derived[r.id]) for r in roots), report
+
+
 def _timeline(c: _Checker, table: dict[str, Any]) -> model.Timeline:
     c.unknown_keys(table, TIMELINE_KEYS, "timeline")
     values: dict[str, Any] = {}
@@ -406,16 +455,18 @@ def _timeline(c: _Checker, table: dict[str, Any]) -> model.Timeline:
     return model.Timeline(**values)
 
 
-def _criteria(c: _Checker, table: dict[str, Any]) -> tuple[model.Criterion, ...]:
+def _criteria(c: _Checker, table: dict[str, Any], *, ahp: bool = False) -> tuple[model.Criterion, ...]:
     if not table:
         c.problem("criteria", "at least one criterion is required: add a [criteria.NAME] table")
         return ()
     seen: dict[str, str] = {}
     roots = tuple(
         crit for key, value in table.items()
-        if (crit := _criterion(c, key, value, f"criteria.{key}", seen, depth=1)) is not None
+        if (crit := _criterion(c, key, value, f"criteria.{key}", seen, depth=1, ahp=ahp)) is not None
     )
     total = sum(crit.weight for crit in roots)
+    if ahp:
+        return roots  # the top-level weights come from [scoring.ahp]
     if roots and len(roots) == len(table) and not (
         math.isclose(total, 100, abs_tol=WEIGHT_TOLERANCE) or math.isclose(total, 1, abs_tol=WEIGHT_TOLERANCE)
     ):
@@ -425,7 +476,7 @@ def _criteria(c: _Checker, table: dict[str, Any]) -> tuple[model.Criterion, ...]
 
 
 def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str],
-               depth: int) -> model.Criterion | None:
+               depth: int, ahp: bool = False) -> model.Criterion | None:
     if not isinstance(value, dict):
         c.problem(path, f"must be a table describing the criterion, got {_describe(value)}")
         return None
@@ -438,7 +489,10 @@ def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str
     fields = {k: v for k, v in value.items() if k not in child_tables}
     c.unknown_keys(fields, CRITERION_KEYS, path)
     name = c.text(fields, "name", f"{path}.name", required=True)
-    weight = c.number(fields, "weight", f"{path}.weight", required=True, minimum=0, exclusive=True)
+    # With [scoring.ahp] the top-level weights are derived from the pairwise matrix.
+    derived = ahp and depth == 1
+    weight = c.number(fields, "weight", f"{path}.weight", required=not derived, minimum=0, exclusive=True,
+                      default=1.0 if derived else None)
     direction = c.text(fields, "direction", f"{path}.direction", default="benefit", choices=model.DIRECTIONS)
     guidance = c.text(fields, "guidance", f"{path}.guidance")
     scale = (0.0, 10.0)
@@ -461,7 +515,7 @@ def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str
                 c.problem(f"{path}.{leaf_only}", "only a criterion without sub-criteria has a "
                           f"{leaf_only}; move it to a sub-criterion")
         total = sum(ch.weight for ch in children)
-        if weight is not None and len(children) == len(child_tables) and not math.isclose(
+        if weight is not None and not derived and len(children) == len(child_tables) and not math.isclose(
             total, weight, rel_tol=1e-9, abs_tol=WEIGHT_TOLERANCE
         ):
             c.problem(f"{path}.weight", f"is {weight:g} but its sub-criteria's weights add up to {total:g}")
@@ -650,6 +704,12 @@ def _scoring(c: _Checker, table: dict[str, Any]) -> model.ScoringPlan:
         award_weights=award,
         options=c.table(table, "options", "scoring.options"),
     )
+
+
+def _scoring_with_ahp(plan: model.ScoringPlan, report: dict[str, Any]) -> model.ScoringPlan:
+    if not report:
+        return plan
+    return attrs.evolve(plan, options={**plan.options, "ahp": report})
 
 
 def _cross_checks(c: _Checker, criteria: tuple[model.Criterion, ...], items: tuple[model.LineItem, ...],
