@@ -17,7 +17,8 @@ from .conftest import run_cli
 
 FLAGSHIP = Path(__file__).resolve().parent.parent / "samples" / "customer-service-outsourcing"
 ISSUE, BIDS, CLOSE = "2027-01-04T09:00:00+08:00", "2027-01-28T10:00:00+08:00", "2027-01-30T09:00:00+08:00"
-TRIAL_END, AWARD, AFTER_STANDSTILL = "2027-04-05T09:00:00+08:00", "2027-04-12T10:00:00+08:00", "2027-04-23T10:00:00+08:00"
+TRIAL_END, AWARD = "2027-04-05T09:00:00+08:00", "2027-04-12T10:00:00+08:00"
+AFTER_STANDSTILL = "2027-04-23T10:00:00+08:00"
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,8 @@ def test_full_cycle_with_award_guards(screened: Path, tmp_path: Path) -> None:
     # measurements for a vendor that is not on the shortlist are refused, naming the place
     stray = ws / "stray.csv"
     stray.write_text("date,vendor,kpi,value\n2027-03-30,lianjie,csat,90\n", encoding="utf-8")
-    refused(rf(ws, "trial", "import", str(stray), now=TRIAL_END), "stray.csv:2: vendor 'lianjie' is not on the shortlist")
+    refused(rf(ws, "trial", "import", str(stray), now=TRIAL_END),
+            "stray.csv:2: vendor 'lianjie' is not on the shortlist")
     ok(rf(ws, "trial", "import", "trial", now=TRIAL_END))
     verdicts = ok(rf(ws, "trial", "evaluate", now=TRIAL_END)).stdout
     assert "huaxin" in verdicts and "PASSED" in verdicts
