@@ -10,6 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# `tox -e slow` sets HYPOTHESIS_PROFILE=slow: many more examples, no deadline.
+settings.register_profile("slow", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("default", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 

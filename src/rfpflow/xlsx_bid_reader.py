@@ -16,8 +16,11 @@ from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 import attrs
+from defusedxml import DefusedXmlException
 
 from rfpflow.cells import (
     CellValueError,
@@ -146,10 +149,9 @@ def _read_with(
 ) -> Bid:
     try:
         book = factory(path, limits=limits)
-    except SheetDamaged as exc:
-        raise _damaged(name, exc.sheet) from None
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, AttributeError, IndexError):
-        raise _damaged(name, None) from None
+    except (SheetDamaged, ParseError, ExpatError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError,
+            TypeError, OSError, AttributeError, IndexError):
+        raise _damaged(name, None) from None  # a part every sheet needs (styles, shared strings) is damaged
     with book:
         try:
             return _BidReader(book, rfp, info, name).read()

@@ -454,6 +454,9 @@ _DEFAULT_NS = re.compile(_WS + rb'xmlns="' + re.escape(MAIN_NS.encode()) + rb'"'
 _PREFIXED_MAIN_NS = re.compile(_WS + rb'xmlns:[\w.-]+' + _WS + rb'*=' + _WS + rb'*["\']' + re.escape(MAIN_NS.encode()))
 _MAX_PROLOG = 32 * 1024 * 1024
 _OUTSIDE_ROWS = re.compile(rb"(?:</row>|<row\b[^<>]*/>)(?![ \t\r\n]*(?:<row\b|\Z))")
+_COLON = re.compile(rb":[A-Za-z_]")
+_PREFIX = re.compile(rb"([A-Za-z_][\w.-]*):[A-Za-z_]")
+_DECLARED = re.compile(rb"xmlns:([\w.-]+)" + _WS + rb"*=")
 _NONE: frozenset[int] = frozenset()
 _row = tuple.__new__
 
@@ -498,6 +501,11 @@ class FastBook(Book):
         self.epoch = CALENDAR_MAC_1904 if date1904 else WINDOWS_EPOCH
         self._strings_part = strings_part
         self._strings: list[str] | None = None
+        try:
+            self.strings  # noqa: B018 - read now, as openpyxl does: a damaged table refuses the workbook
+        except BaseException:
+            self.zf.close()
+            raise
         self._patterns: dict[tuple[bytes, ...] | None, re.Pattern[bytes]] = {}
         self._attributes: dict[bytes, tuple[int | None, bytes]] = {}
         self._kinds: dict[bytes, int] = {}
@@ -564,10 +572,25 @@ class FastBook(Book):
                 break
             if len(buf) > _MAX_PROLOG or not more():
                 raise NotCanonical("no <sheetData> element in canonical form")
-        self._check_prolog(buf[:at])
+        prolog = buf[:at]
+        declared = self._check_prolog(prolog)
         close = buf.find(b">", at)
         tag = buf[at:close + 1]
+
+        def finish(after: int) -> None:
+            """At the end of the sheet data: the rest of the document through
+            expat, and everything but the sheet data again with namespaces
+            resolved (the sheet data's prefixes are checked region by region)."""
+            while more():
+                pass
+            outer = _expat(True)
+            try:
+                outer.Parse(prolog + b"<sheetData/>" + buf[after:], True)
+            except expat.ExpatError as exc:
+                raise SheetDamaged(part, f"not well-formed XML ({exc})") from None
+
         if re.fullmatch(rb"<sheetData" + _WS + rb"*/>", tag):
+            finish(close + 1)
             return
         if tag != b"<sheetData>":
             raise NotCanonical("<sheetData> with attributes")
@@ -610,6 +633,8 @@ class FastBook(Book):
                 raise NotCanonical("cell without a leading r attribute, or rich text with colours")
             if _OUTSIDE_ROWS.search(region) or region.lstrip(b" \t\r\n")[:4] not in (b"<row", b""):
                 raise NotCanonical("markup between rows")
+            if _COLON.search(region) and not set(_PREFIX.findall(region)) <= declared:
+                raise NotCanonical("a namespace prefix the root element does not declare")
             rows_seen = 0
             pos = 0
             while True:
@@ -688,11 +713,14 @@ class FastBook(Book):
             if rows_seen != region.count(b"<row"):
                 raise NotCanonical("row tag the scanner does not read")
             if stop >= 0:
+                finish(len(b"</sheetData>"))
                 if values or uncached:
                     yield SheetRow(number, hidden, values, frozenset(uncached) if uncached else _NONE)
                 return
 
-    def _check_prolog(self, prolog: bytes) -> None:
+    def _check_prolog(self, prolog: bytes) -> frozenset[bytes]:
+        """Check the part before the sheet data; return the namespace prefixes
+        the root element declares."""
         m = _ROOT.match(prolog)
         if m is None or not _DEFAULT_NS.search(m.group(0)) or _PREFIXED_MAIN_NS.search(m.group(0)):
             raise NotCanonical("root element is not <worksheet> in the default main namespace")
@@ -702,6 +730,7 @@ class FastBook(Book):
         rest = prolog[m.end():]
         if b"<!" in rest or b"<?" in rest:
             raise NotCanonical("comments or processing instructions before the sheet data")
+        return frozenset((b"xml", b"xmlns", *_DECLARED.findall(m.group(0))))
 
     def _kind(self, attributes: bytes) -> int:
         """How a cell with these attributes is read on the short path: 1 a
