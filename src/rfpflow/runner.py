@@ -184,13 +184,25 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
 
 
 class RunSummary:
-    """The stage-by-stage summary `rfpflow run` prints."""
+    """The stage-by-stage summary `rfpflow run` prints.
+
+    Stage names are bold and outcomes coloured; ``echo`` (click.echo) drops the
+    colour codes when the output is not a terminal, and NO_COLOR turns them off.
+    """
 
     def __init__(self, echo: Callable[[str], None]) -> None:
         self.echo = echo
 
+    @staticmethod
+    def paint(text: str, **style: Any) -> str:
+        import os
+
+        import click
+
+        return text if os.environ.get("NO_COLOR") else click.style(text, **style)
+
     def stage(self, name: str, text: str) -> None:
-        self.echo(f"{name:<12} {text}")
+        self.echo(f"{self.paint(f'{name:<12}', bold=True)} {text}")
 
     def detail(self, text: str) -> None:
         self.echo(f"{'':<12}   {text}")
@@ -203,8 +215,9 @@ class RunSummary:
         self.stage("Screening", f"{counts['pass']} pass, {counts['review']} need review, {counts['fail']} fail")
         for stored in results:
             if stored.outcome != "pass":
-                self.detail(f"{stored.result.vendor_id}: {stored.outcome} {stored.result.gate_id} - "
-                            f"{stored.result.reason}")
+                colour = "red" if stored.outcome == "fail" else "yellow"
+                self.detail(f"{stored.result.vendor_id}: {self.paint(stored.outcome, fg=colour)} "
+                            f"{stored.result.gate_id} - {stored.result.reason}")
 
     def evaluation(self, result: dict[str, Any]) -> None:
         self.stage("Evaluation", f"{len(result['totals'])} vendors ranked by {result['method']}")
@@ -216,9 +229,11 @@ class RunSummary:
 
     def trial(self, results: list[Any]) -> None:
         self.stage("Trial run", ", ".join(
-            f"{r.vendor_id} {'passed' if r.passed else 'FAILED'} ({r.score:.1f})" for r in results))
+            f"{r.vendor_id} {self.paint('passed', fg='green') if r.passed else self.paint('FAILED', fg='red')} "
+            f"({r.score:.1f})" for r in results))
 
     def award(self, view: dict[str, Any]) -> None:
-        self.stage("Award", f"recommended {view['vendor_name']} ({view['vendor']})")
+        self.stage("Award", self.paint(f"recommended {view['vendor_name']} ({view['vendor']})", fg="green",
+                                       bold=True))
         for row in view["ranking"]:
             self.detail(f"{row['rank']}. {row['vendor']:<20} {row['total']:.2f}")
