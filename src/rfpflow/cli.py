@@ -362,8 +362,12 @@ def evaluate_rank_command(app: App) -> None:
         click.echo(style(f"  outlier: {o['evaluator']} gave {o['vendor']} {o['score']:g} on {o['criterion']} "
                          f"(panel median {o['median']:g}, {o['distance']:g} away)", fg="yellow"))
     click.echo("Sensitivity (smallest weight change that changes the winner):")
-    for change in result["sensitivity"]:
+    movable = [c for c in result["sensitivity"] if c["new_weight"] is not None]
+    for change in movable:
         click.echo(f"  {change['text']}")
+    steady = len(result["sensitivity"]) - len(movable)
+    if steady:
+        click.echo(f"  no weight change of the other {steady} criteria changes the winner")
 
 
 @cli.command("shortlist")
@@ -397,8 +401,8 @@ def trial_evaluate_command(app: App) -> None:
         click.echo(f"{result.vendor_id:<24} {verdict}  trial score {result.score:.1f}")
         for k in result.kpis:
             mark = "met " if k.met else "MISSED"
-            value = "no data" if k.value is None else f"{k.value:g}"
-            click.echo(f"    {mark:<6} {k.kpi_id:<24} {value} (target {k.target:g})")
+            value = "no data" if k.value is None else f"{k.value:.2f}"
+            click.echo(f"    {mark:<6} {k.kpi_id:<24} {value:>8} (target {k.target:g})")
     click.echo("Next: rfpflow award")
 
 
