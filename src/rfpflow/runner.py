@@ -127,6 +127,8 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
     c.issue()
     summary.stage("Request", f"{rfp.id} '{rfp.title}' issued on {times.issue.date()} "
                   f"(definition {rfp.definition_hash[:12]})")
+    for warning in c.warnings:
+        summary.detail(f"warning: {warning}")
 
     report = cycle(times.bids).import_bids([workspace / "bids"])
     summary.stage("Bids", f"{len(report.imported)} imported, {len(report.refused)} refused")

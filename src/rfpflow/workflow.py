@@ -706,10 +706,11 @@ class Cycle:
             if rfp.standstill_days is not None:
                 standstill = self.context.now().date() + dt.timedelta(days=rfp.standstill_days)
             decision = attrs.evolve(decision, follows_ranking=decision.vendor_id == top, standstill_ends=standstill,
-                                    decided_by=self.context.actor)
+                                    decided_by=decision.decided_by or self.context.actor)
             names = {b.bid.vendor_id: b.bid.vendor_name
                      for b in (serde.from_data(StoredBid, d) for _, d in op.tx.all("bids"))}
             view = award_view(decision, ranking, names)
+            view["decided_at"] = self.context.now().isoformat()  # letters are dated by the decision
             op.tx.put("award", "decision", view)
             op.tx.put("award", "record", decision)
             op.record("award.recommended", vendor=decision.vendor_id, follows_ranking=decision.follows_ranking,
