@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import attrs
 import pytest
 
 from rfpflow import hookimpl
@@ -58,6 +59,12 @@ class Mine:
     @hookimpl
     def rfpflow_evaluate_trial(self, vendor_id, measurements, rfp, context):
         return TrialResult(vendor_id, True, 100.0, ())
+
+    @hookimpl
+    def rfpflow_award_ranking(self, ranking, rfp, context):
+        # reverse the order: an organisation's own award rule
+        entries = tuple(attrs.evolve(e, rank=n) for n, e in enumerate(reversed(ranking.entries), start=1))
+        return attrs.evolve(ranking, method="our-rule", entries=entries)
 
     @hookimpl
     def rfpflow_decide_award(self, ranking, rfp, context):
@@ -124,6 +131,8 @@ def test_firstresult_hooks_fall_through_none_and_stop_at_the_first_answer(setup)
                        context=context)
     assert trial.passed
     ranking = Ranking("weighted-sum", (RankedVendor("V1", 1, 90.0), RankedVendor("V2", 2, 80.0)))
+    reranked = host.first("rfpflow_award_ranking", Ranking, ranking=ranking, rfp=rfp, context=context)
+    assert reranked.method == "our-rule" and [e.vendor_id for e in reranked.entries] == ["V2", "V1"]
     award = host.first("rfpflow_decide_award", AwardDecision, ranking=ranking, rfp=rfp, context=context)
     assert award.vendor_id == "V2" and not award.follows_ranking
     assert host.first("rfpflow_export", Path, fmt="pdf-via-fax", target=tmp / "x", context=context) is None

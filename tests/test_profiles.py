@@ -49,7 +49,8 @@ def test_distribution_is_packaged_as_rfpflow_expects(folder: str, load_plugin) -
     assert any(dep.startswith("rfpflow>=0.1") for dep in project["project"]["dependencies"])
     assert project["build-system"]["build-backend"] == "hatchling.build"
     module = load_plugin(folder)
-    assert module.RFPFLOW_HOOK_API == HOOK_API_VERSION
+    major, minor = module.RFPFLOW_HOOK_API
+    assert major == HOOK_API_VERSION[0] and minor <= HOOK_API_VERSION[1]  # loadable by this rfpflow
     readme = (PLUGINS / folder / "README.md").read_text(encoding="utf-8")
     assert "**[V]**" in readme and "**[K]**" in readme and "not verified" in readme
     assert list((PLUGINS / folder / "tests").glob("test_*.py"))

@@ -57,7 +57,7 @@ PROJECT_NAME = "rfpflow"
 #: The version of this hook contract, ``(major, minor)``. The minor number
 #: grows when hooks or hook arguments are added; the major number would grow
 #: only if a published hook changed incompatibly.
-HOOK_API_VERSION: tuple[int, int] = (1, 0)
+HOOK_API_VERSION: tuple[int, int] = (1, 1)  # 1.1 added rfpflow_award_ranking
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -255,6 +255,20 @@ def rfpflow_evaluate_trial(
 
     Returns a :class:`rfpflow.model.TrialResult`. The first non-None result
     wins (the builtin plugin applies the KPIs of rfp.toml). Stage: ``trial evaluate``.
+    """
+
+
+@hookspec(firstresult=True)
+def rfpflow_award_ranking(ranking: Ranking, rfp: Rfp, context: RunContext) -> Ranking | None:
+    """Replace the final award ranking with one computed by the organisation's own rule.
+
+    Receives the ranking rfpflow computed (``[scoring] award`` weights, tie-break
+    applied; each entry's breakdown holds ``evaluation_score``, ``price_score``
+    and ``trial_score`` where they apply). Return a new
+    :class:`rfpflow.model.Ranking` — e.g. QCBS, which compares only technically
+    qualified firms and takes its price benchmark among them — or None to keep
+    it. The first non-None result wins. Stage: ``award``, before
+    ``rfpflow_decide_award``. Added in hook API 1.1.
     """
 
 

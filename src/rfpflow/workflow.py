@@ -648,7 +648,7 @@ class Cycle:
     def award(self, *, vendor: str | None = None, justification: str = "") -> dict[str, Any]:
         """The final ranking and the recommended vendor (the award hook decides)."""
         from rfpflow import evaluation
-        from rfpflow.model import AwardDecision, TrialResult
+        from rfpflow.model import AwardDecision, Ranking, TrialResult
 
         with self._command("award", (Stage.EVALUATION, Stage.TRIAL_RUN)) as op:
             rfp = op.rfp
@@ -683,6 +683,7 @@ class Cycle:
             ranking = evaluation.rank_vendors(rfp, matrix, bids, host=host, submitted_at=submitted,
                                               trial_scores=trial_scores, award=bool(rfp.scoring.award_weights))
             context = self.context.with_rfp(rfp)
+            ranking = host.first("rfpflow_award_ranking", Ranking, ranking=ranking, rfp=rfp, context=context) or ranking
             decision = host.first("rfpflow_decide_award", AwardDecision, ranking=ranking, rfp=rfp, context=context)
             if decision is None:
                 raise RfpflowError("no installed plugin decides awards")

@@ -81,29 +81,38 @@ def _ranking(*rows: tuple[str, float, str]) -> Ranking:
                                     for n, (v, st, p) in enumerate(rows, start=1)])
 
 
-def test_award_follows_the_ranking_when_its_top_qualifies(rfpflow_context, plugin) -> None:
-    ranking = _ranking(("alpha", 90, "120000"), ("beta", 80, "100000"))
-    assert plugin.rfpflow_decide_award(ranking, _rfp(), rfpflow_context()) is None
+def _qcbs_ranking(ranking: Ranking, rfpflow_context, plugin) -> Ranking:
+    return plugin.rfpflow_award_ranking(ranking, _rfp(), rfpflow_context())
 
 
-def test_award_skips_a_top_ranked_proposal_below_the_minimum(rfpflow_context, plugin) -> None:
-    # rfpflow's award ranking compares every price; QCBS opens only the qualified proposals.
+def test_the_award_ranking_is_qcbs_among_qualified_firms(rfpflow_context, plugin) -> None:
+    # rfpflow's own award ranking compares every price; QCBS opens only the qualified proposals,
+    # so the cheap firm below the minimum neither wins nor sets the price benchmark.
     ranking = _ranking(("cheap", 70, "50000"), ("alpha", 90, "120000"), ("beta", 80, "100000"))
-    decision = plugin.rfpflow_decide_award(ranking, _rfp(), rfpflow_context())
-    assert decision.vendor_id == "alpha" and not decision.follows_ranking
-    assert "cheap" in decision.justification and "St >= 75" in decision.justification
+    reranked = _qcbs_ranking(ranking, rfpflow_context, plugin)
+    assert reranked.method == "qcbs"
+    assert [(e.vendor_id, e.rank) for e in reranked.entries] == [("alpha", 1), ("beta", 2), ("cheap", 3)]
+    # alpha: 90 x 0.8 + (100 x 100000 / 120000) x 0.2 = 72 + 16.67 = 88.67; beta: 64 + 20 = 84
+    assert [round(e.total_score, 2) for e in reranked.entries] == [88.67, 84.0, 0.0]
+    assert reranked.entries[2].breakdown["below_minimum"] == 1.0
+    assert "financial proposal not opened: cheap" in reranked.notes[0]
+    decision = plugin.rfpflow_decide_award(reranked, _rfp(), rfpflow_context())
+    assert decision.vendor_id == "alpha" and decision.follows_ranking
 
 
 def test_award_is_refused_when_no_proposal_qualifies(rfpflow_host, rfpflow_context, plugin) -> None:
     host = rfpflow_host(plugin)
+    context = rfpflow_context(host)
+    ranking = host.first("rfpflow_award_ranking", Ranking, ranking=_ranking(("a", 60, "1"), ("b", 70, "2")),
+                         rfp=_rfp(), context=context)
     with pytest.raises(RfpflowError, match="minimum technical score of 75"):
-        host.first("rfpflow_decide_award", object, ranking=_ranking(("a", 60, "1"), ("b", 70, "2")), rfp=_rfp(),
-                   context=rfpflow_context(host))
+        host.first("rfpflow_decide_award", object, ranking=ranking, rfp=_rfp(), context=context)
 
 
 def test_other_profiles_are_left_to_rfpflow(rfpflow_context, plugin) -> None:
     rfp = Rfp(id="x", title="t", buyer="b", category="KPO", currency="USD", language="en")
     assert plugin.rfpflow_decide_award(_ranking(("a", 10, "1")), rfp, rfpflow_context()) is None
+    assert plugin.rfpflow_award_ranking(_ranking(("a", 10, "1")), rfp, rfpflow_context()) is None
 
 
 # -- the profile and its checks -------------------------------------------------

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from rfpflow import hookimpl
 from rfpflow.context import RunContext
 from rfpflow.definition import suggest
@@ -30,7 +32,7 @@ from rfpflow_worldbank.qcbs import DEFAULT_MINIMUM_TECHNICAL, DEFAULT_TECHNICAL_
 
 __all__ = ["OPTIONS", "PLUGIN", "PROFILE", "QcbsResult", "documents", "qcbs", "settings", "validate"]
 
-RFPFLOW_HOOK_API = (1, 0)
+RFPFLOW_HOOK_API = (1, 1)  # uses rfpflow_award_ranking (hook API 1.1)
 
 PROFILE = "worldbank-qcbs"
 #: The ``[plugins.worldbank]`` table of rfp.toml.
@@ -156,33 +158,44 @@ def rfpflow_validate_rfp(rfp: Rfp, context: RunContext) -> list[Problem] | None:
 
 
 @hookimpl
-def rfpflow_decide_award(ranking: Ranking, rfp: Rfp, context: RunContext) -> AwardDecision | None:
-    """The highest combined score among proposals reaching the minimum technical score.
+def rfpflow_award_ranking(ranking: Ranking, rfp: Rfp, context: RunContext) -> Ranking | None:
+    """The QCBS ranking: S = St x T + Sf x (1 - T) among proposals reaching the minimum St.
 
-    Returns None (rfpflow follows its ranking) when that proposal already
-    ranks first; raises when no proposal reaches the minimum.
+    Financial scores use the lowest price *among the qualified proposals*; firms below
+    the minimum technical score are listed after them, their financial proposals unopened.
     """
     if rfp.profile != PROFILE or not ranking.entries:
         return None
     weight, minimum = settings(rfp)
     entries = list(ranking.entries)
-    technical = [float(e.breakdown.get("technical_score", e.breakdown.get("evaluation_score", 0.0)))
+    technical = [float(e.breakdown.get("evaluation_score", e.breakdown.get("technical_score", 0.0)))
                  for e in entries]
     result = qcbs(technical, [float(e.price) if e.price is not None else None for e in entries],
                   technical_weight=weight, minimum_technical=minimum)
-    if result.winner is None:
+    order = sorted(range(len(entries)), key=lambda i: (not result.qualified[i], result.ranks[i], i))
+    ranked = []
+    for position, i in enumerate(order, start=1):
+        entry = entries[i]
+        score = result.scores[i]
+        breakdown = {**entry.breakdown, "technical_score": technical[i],
+                     "financial_score": result.financial[i] or 0.0, "qcbs_score": score or 0.0,
+                     "below_minimum": 0.0 if result.qualified[i] else 1.0}
+        ranked.append(attrs.evolve(entry, rank=position, total_score=score or 0.0, breakdown=breakdown))
+    rejected = [e.vendor_id for e, ok in zip(entries, result.qualified, strict=True) if not ok]
+    notes = (f"QCBS: S = St x {weight:g} + Sf x {1 - weight:g}, Sf = 100 x lowest qualified price / price; "
+             f"technical minimum {minimum:g}" + (f"; below it, financial proposal not opened: {', '.join(rejected)}"
+                                                   if rejected else ""),)
+    return attrs.evolve(ranking, method="qcbs", entries=tuple(ranked), tied_groups=(), notes=notes)
+
+
+@hookimpl
+def rfpflow_decide_award(ranking: Ranking, rfp: Rfp, context: RunContext) -> AwardDecision | None:
+    """Refuse an award when no proposal reached the minimum technical score (else follow the QCBS ranking)."""
+    if rfp.profile != PROFILE or not ranking.entries:
+        return None
+    top = ranking.entries[0]
+    if top.breakdown.get("below_minimum"):
+        _, minimum = settings(rfp)
         raise RfpflowError(f"no proposal reached the minimum technical score of {minimum:g} with a financial "
                            "proposal: there is nothing to award")
-    chosen = entries[result.winner]
-    if chosen.vendor_id == entries[0].vendor_id:
-        return None
-    rejected = [e.vendor_id for e, ok in zip(entries, result.qualified, strict=True) if not ok]
-    score = result.scores[result.winner] or 0.0
-    return AwardDecision(
-        vendor_id=chosen.vendor_id,
-        justification=(f"QCBS: highest combined score S = {score:.2f} (St x {weight:g} + Sf x {1 - weight:g}) among "
-                       f"proposals with St >= {minimum:g}; below the minimum, not compared: "
-                       f"{', '.join(rejected) or 'none'}"),
-        follows_ranking=False,
-        decided_by=PLUGIN,
-    )
+    return AwardDecision(top.vendor_id, "", follows_ranking=True, decided_by=PLUGIN)
