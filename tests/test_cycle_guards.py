@@ -135,3 +135,54 @@ def test_a_trial_failure_makes_a_vendor_ineligible(screened: Path, tmp_path: Pat
     refused(rf(ws, "award", "--vendor", "xinrui", "--justification", "x", now=AWARD),
             "xinrui cannot be awarded: it did not pass the trial run")
     assert "Recommended: 上海华信客户服务有限公司 (huaxin)" in ok(rf(ws, "award", now=AWARD)).stdout
+
+
+def _sample_generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("flagship_make_sample", FLAGSHIP / "make_sample.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_envelopes_keep_prices_sealed_until_the_technical_evaluation_is_done(tmp_path: Path) -> None:
+    from rfpflow.xlsx_samples import fill_bid_workbook
+
+    sample = _sample_generator()
+    ws = tmp_path / "ws"
+    (ws / "bids").mkdir(parents=True)
+    text = (FLAGSHIP / "rfp.toml").read_text(encoding="utf-8").replace(
+        "budget_ceiling = 4_200_000", "budget_ceiling = 4_200_000\ntwo_envelope = true")
+    (ws / "rfp.toml").write_text(text, encoding="utf-8")
+    shutil.copy(FLAGSHIP / "registry.json", ws / "registry.json")
+    ok(rf(ws, "issue", now=ISSUE))
+    blank = ws / "out" / "CSO-2027-001-bid-response.xlsx"
+    for vendor, data in sample.VENDORS.items():  # the vendors answer on this RFP's own workbook
+        fill_bid_workbook(blank, ws / "bids" / f"{vendor}.xlsx", {k: v for k, v in data.items() if k != "registry"})
+    ok(rf(ws, "bids", "import", "bids", now=BIDS))
+    ok(rf(ws, "close"))
+    screen = ok(rf(ws, "screen")).stdout
+    assert "abnormally_low" not in screen and "2,090,000" not in screen  # price gates wait for the envelopes
+    assert "lianjie                  PASS" in screen
+    ok(rf(ws, "screen", "resolve", "zhongli", "labour-dispatch", "--decision", "fail", "--reason", "dispatch"))
+    sheets = [Path(line.strip()) for line in ok(rf(ws, "evaluate", "sheets")).stdout.splitlines()
+              if line.strip().endswith(".xlsx")]
+    cycle = json.loads(ok(rf(ws, "export", "json")).stdout and (ws / "out" / "CSO-2027-001.json").read_text())
+    assert cycle["cycle"]["prices_sealed"] is True
+    assert all(v["total_price"] is None for v in cycle["cycle"]["vendors"])
+    refused(rf(ws, "evaluate", "open-prices"), "the technical evaluation is not complete; missing scores")
+    refused(rf(ws, "evaluate", "rank"), "prices are still sealed")
+    for index, path in enumerate(sorted(sheets)):
+        sample._fill_score_sheet(ws / path if not path.is_absolute() else path, index, f"E{index + 1}")
+    ok(rf(ws, "evaluate", "import", *[str(ws / p) for p in sorted(sheets)]))
+    opened = ok(rf(ws, "evaluate", "open-prices")).stdout
+    # compared with the other bids still in the running (huaxin, xinrui) only
+    assert "lianjie" in opened and "abnormally_low" in opened and "% below the mean" in opened
+    refused(rf(ws, "evaluate", "rank"), "price gates need review before ranking: lianjie abnormally_low")
+    ok(rf(ws, "screen", "resolve", "lianjie", "abnormally_low", "--decision", "pass", "--reason", "explained"))
+    ok(rf(ws, "evaluate", "rank"))
+    cycle = json.loads(ok(rf(ws, "export", "json")).stdout and (ws / "out" / "CSO-2027-001.json").read_text())
+    assert cycle["cycle"]["prices_sealed"] is False
+    assert {v["id"]: v["total_price"] for v in cycle["cycle"]["vendors"]}["lianjie"] == "2090000.00"

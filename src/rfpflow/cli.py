@@ -346,6 +346,15 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}"
 
 
+@evaluate_group.command("open-prices")
+@click.pass_obj
+def evaluate_open_prices_command(app: App) -> None:
+    """Two envelopes: open the prices once the technical evaluation is complete, and run the price gates."""
+    results = _cycle(app).open_prices()
+    _print_screening(results)
+    click.echo("Prices are open. Next: rfpflow evaluate rank")
+
+
 @evaluate_group.command("rank")
 @click.pass_obj
 def evaluate_rank_command(app: App) -> None:

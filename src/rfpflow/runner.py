@@ -141,15 +141,28 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
 
     results = cycle(times.close).screen()
     summary.screening(results)
+    from rfpflow.workflow import price_gates
+
+    priced = {g.id for g in price_gates(rfp)} if rfp.two_envelope else set()
+    settled_later = [d for d in decisions.get("screening", []) if d["gate"] in priced]
     for item in decisions.get("screening", []):
-        cycle(times.close, item.get("actor")).resolve(item["vendor"], item["gate"], item["decision"], item["reason"])
-        summary.detail(f"settled {item['vendor']} {item['gate']}: {item['decision']} ({item['reason']})")
+        if item["gate"] not in priced:
+            settle(cycle(times.close, item.get("actor")), item, summary)
 
     evaluating = cycle(times.evaluate)
     evaluating.write_score_sheets()
     scores = cycle(times.evaluate).import_scores([workspace / "evaluations"])
     if scores.refused:
         raise RfpflowError("the sample's score sheets cannot be imported:\n" + "\n".join(m for _, m in scores.refused))
+    if rfp.two_envelope:
+        opened = cycle(times.evaluate).open_prices()
+        summary.stage("Prices", "financial envelopes opened after the technical evaluation")
+        for stored in opened:
+            if stored.outcome != "pass":
+                summary.detail(f"{stored.result.vendor_id}: {stored.outcome} {stored.result.gate_id} - "
+                               f"{stored.result.reason}")
+        for item in settled_later:
+            settle(cycle(times.evaluate, item.get("actor")), item, summary)
     result = cycle(times.evaluate).rank()
     summary.evaluation(result)
 
@@ -183,6 +196,12 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
     summary.stage("Awarded", f"confirmed on {times.confirm.date()}; audit log: {status['events']} events, "
                   f"chain head {status['chain_head'][:16]}")
     return status
+
+
+def settle(cycle: Cycle, item: dict[str, Any], summary: RunSummary) -> None:
+    """Apply one screening decision from decisions.toml."""
+    cycle.resolve(item["vendor"], item["gate"], item["decision"], item["reason"])
+    summary.detail(f"settled {item['vendor']} {item['gate']}: {item['decision']} ({item['reason']})")
 
 
 class RunSummary:

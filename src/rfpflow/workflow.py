@@ -409,7 +409,11 @@ class Cycle:
             stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
             if not stored:
                 raise GuardError("there are no bids to screen; cancel the cycle with `rfpflow cancel --reason`")
-            results = run_screening(rfp, [s.bid for s in stored], self.context.with_rfp(rfp))
+            # Two envelopes: the price gates wait until the financial envelopes open after the
+            # technical evaluation (`rfpflow evaluate open-prices`), so screening never sees a price.
+            sealed = set(g.id for g in price_gates(rfp)) if rfp.two_envelope else set()
+            gates = [g for g in rfp.gates if g.id not in sealed]
+            results = run_screening(rfp, [s.bid for s in stored], self.context.with_rfp(rfp), gates=gates)
             for result in results:
                 op.tx.put("screening", f"{result.vendor_id}/{result.gate_id}", StoredGateResult(result))
             summary = summarize([StoredGateResult(r) for r in results])
@@ -426,7 +430,10 @@ class Cycle:
             raise GuardError(f"--decision must be pass or fail, got {decision!r}")
         if not reason.strip():
             raise GuardError('a screening decision needs a reason: --reason "..."')
-        with self._command("screen resolve", (Stage.SCREENING,)) as op:
+        # In two-envelope mode the price gates are settled during evaluation, once prices are open.
+        with self._command("screen resolve", (Stage.SCREENING, Stage.EVALUATION)) as op:
+            if Stage(op.state.stage) == Stage.EVALUATION and gate not in {g.id for g in price_gates(op.rfp)}:
+                raise StageError("only price gates are settled during evaluation; screening is over")
             data = op.tx.get("screening", f"{vendor}/{gate}")
             if data is None:
                 known = sorted(k for k, _ in op.tx.all("screening") if k.startswith(f"{vendor}/"))
@@ -543,12 +550,46 @@ class Cycle:
         scores = [serde.from_data(ScoreEntry, d) for _, d in tx.all("scores")]
         return bids, scores, submitted
 
+    def open_prices(self) -> list[StoredGateResult]:
+        """Two envelopes: once every technical score is in, open the prices and run the price gates."""
+        from rfpflow import evaluation
+
+        with self._command("evaluate open-prices", (Stage.EVALUATION,)) as op:
+            rfp = op.rfp
+            if not rfp.two_envelope:
+                raise GuardError("this RFP has one envelope: prices were open from the start")
+            if op.tx.get("evaluation", "technical-complete"):
+                raise GuardError("the financial envelopes are already open")
+            bids, scores, _ = self._evaluation_inputs(op.tx)
+            missing = evaluation.missing_scores(rfp, [b.vendor_id for b in bids], scores)
+            if missing:
+                pairs = sorted({f"{m.evaluator}/{m.vendor}" for m in missing})
+                raise GuardError("the technical evaluation is not complete; missing scores from "
+                                 + ", ".join(pairs) + ". Import the remaining score sheets first.")
+            results = run_screening(rfp, bids, self.context.with_rfp(rfp), gates=price_gates(rfp), plugins=False)
+            for result in results:
+                op.tx.put("screening", f"{result.vendor_id}/{result.gate_id}", StoredGateResult(result))
+            op.tx.put("evaluation", "technical-complete", True)
+            op.record("envelopes.opened", outcomes=summarize([StoredGateResult(r) for r in results]))
+        return [r for r in self.screening() if r.result.gate_id in {g.id for g in price_gates(rfp)}]
+
     def rank(self) -> dict[str, Any]:
         """Consensus, ranking, outliers and sensitivity from the imported scores."""
         from rfpflow import evaluation
 
         with self._command("evaluate rank", (Stage.EVALUATION,)) as op:
             rfp = op.rfp
+            if rfp.two_envelope:
+                if not op.tx.get("evaluation", "technical-complete"):
+                    raise GuardError("prices are still sealed: when every score sheet is in, open them with "
+                                     "`rfpflow evaluate open-prices`")
+                pending = sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in
+                                 (serde.from_data(StoredGateResult, d) for _, d in op.tx.all("screening"))
+                                 if r.outcome == "review")
+                if pending:
+                    raise GuardError("price gates need review before ranking: " + ", ".join(pending)
+                                     + ". Settle each with `rfpflow screen resolve VENDOR GATE --decision ... "
+                                     '--reason "..."`')
             bids, scores, submitted = self._evaluation_inputs(op.tx)
             host = self.context.host
             matrix = evaluation.criterion_values(rfp, bids, scores, host=host)
@@ -935,14 +976,25 @@ def _state(tx: Any) -> CycleState:
     return state
 
 
-def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext) -> list[GateResult]:
-    """Every declared gate, then due diligence and screening plugins, for every bid, in a stable order."""
+def price_gates(rfp: Rfp) -> list[Any]:
+    """The gates that read prices (budget ceiling, abnormally low)."""
+    from rfpflow.views import PRICE_GATE_KINDS
+
+    return [g for g in rfp.gates if g.kind in PRICE_GATE_KINDS]
+
+
+def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext, *, gates: Sequence[Any] | None = None,
+                  plugins: bool = True) -> list[GateResult]:
+    """Every declared gate (or ``gates``), then due diligence and screening plugins, for every bid.
+
+    In a stable order: vendors by id, gates as declared.
+    """
     host = context.host
     rules = host.screening_rules()
     every = tuple(bids)
     results: list[GateResult] = []
     for bid in sorted(every, key=lambda b: b.vendor_id):
-        for gate in rfp.gates:
+        for gate in (rfp.gates if gates is None else gates):
             rule = rules.get(gate.kind)
             if rule is None:
                 raise RfpflowError(f"gate {gate.id!r}: no installed plugin provides the kind {gate.kind!r}")
@@ -957,8 +1009,10 @@ def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext) -> list[Ga
             if not isinstance(result, GateResult):
                 raise RfpflowError(f"the {gate.kind} rule returned {type(result).__name__}, not a GateResult")
             results.append(result)
-        results.extend(host.collect("rfpflow_due_diligence", GateResult, bid=bid, rfp=rfp, context=context))
-        results.extend(host.collect("rfpflow_screen_bid", GateResult, bid=bid, bids=every, rfp=rfp, context=context))
+        if plugins:
+            results.extend(host.collect("rfpflow_due_diligence", GateResult, bid=bid, rfp=rfp, context=context))
+            results.extend(host.collect("rfpflow_screen_bid", GateResult, bid=bid, bids=every, rfp=rfp,
+                                        context=context))
     return results
 
 
