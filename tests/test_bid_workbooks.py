@@ -843,3 +843,28 @@ def test_mapping_is_validated(rfp: Rfp) -> None:
         ("plugins.xlsx_bids.reader", "must be one of fast, openpyxl, got 'calamine'"),
     ]
     assert xlsx_bids.rfpflow_validate_rfp(rfp, context) is None
+
+
+def test_numbers_no_spreadsheet_holds_are_refused(rfp: Rfp, template: Path, tmp_path: Path) -> None:
+    filled = fill_bid_workbook(template, tmp_path / "filled.xlsx", GOOD)
+    with zipfile.ZipFile(filled) as zf:
+        pricing = zf.read("xl/worksheets/sheet5.xml")
+        company = zf.read("xl/worksheets/sheet2.xml")
+        certs = zf.read("xl/worksheets/sheet3.xml")
+    pricing = pricing.replace(b"<v>82000</v>", b"<v>1e400</v>").replace(b"<v>15000.25</v>", b"<v>1" + b"0" * 400
+                                                                         + b"</v>")
+    company = company.replace(b"<v>5000000</v>", b"<v>1E+25</v>")
+    certs = re.sub(rb'<c r="C4"[^>]*><v>[^<]*', b'<c r="C4"><v>' + b"9" * 401, certs)  # a plain number cell
+    path = _rewrite(filled, tmp_path / "acme.xlsx", {"xl/worksheets/sheet5.xml": pricing,
+                                                     "xl/worksheets/sheet2.xml": company,
+                                                     "xl/worksheets/sheet3.xml": certs})
+    too_large = "is too large: a spreadsheet keeps 15 digits, so it cannot hold this amount exactly; check the cell"
+    for reader in READERS:
+        problems = refusal(path, rfp, reader)
+        assert problems == [
+            ("Company!B8", f"registered capital 1.000000E+25 {too_large}"),
+            ("Certifications!C4", 'expiry date "9999999999999999999999999999999999999..." is not a date; write the '
+                                  "date as YYYY-MM-DD"),
+            ("Pricing!E4", "unit price inf is not a number"),
+            ("Pricing!E5", f"unit price 1.000000E+400 {too_large}"),
+        ], reader

@@ -66,6 +66,7 @@ from rfpflow.xlsx_reader import (
 
 __all__ = [
     "BLANK_RUN",
+    "MAX_AMOUNT",
     "MAX_CELL_CHARS",
     "MAX_COLUMNS",
     "MAX_EXTRA_ROWS",
@@ -85,8 +86,13 @@ MAX_EXTRA_ROWS = 1000
 a table with more is cut there and refused (a hostile or runaway file)."""
 MAX_CELL_CHARS = 32767
 """Excel's limit for the text of one cell; longer text is refused."""
+MAX_AMOUNT = Decimal(10) ** 15
+"""Amounts (prices, capital, turnover) and counts must stay below this: a
+spreadsheet keeps 15 significant digits, so a larger number cannot hold cents
+exactly -- and no bid has such a price. Larger ones are refused as typos."""
 READERS = ("fast", "openpyxl")
 _LIMITS = Limits()
+_BAD = Decimal(-1)
 
 _FORMULA = (
     "is a formula without a calculated value; open and save the workbook in Excel or LibreOffice "
@@ -149,7 +155,7 @@ def _read_with(
 ) -> Bid:
     try:
         book = factory(path, limits=limits)
-    except (SheetDamaged, ParseError, ExpatError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError,
+    except (SheetDamaged, ParseError, ExpatError, DefusedXmlException, zipfile.BadZipFile, LookupError, ValueError,
             TypeError, OSError, AttributeError, IndexError):
         raise _damaged(name, None) from None  # a part every sheet needs (styles, shared strings) is damaged
     with book:
@@ -507,10 +513,12 @@ class _BidReader:
                 number = parse_integer(raw, label)
                 if number < 0:
                     raise CellValueError(f"{label} {number} is negative")
+                _check_size(Decimal(number), label)
                 return number
             amount = parse_number(raw, label, decimal_comma=rfp.decimal_comma, currency=rfp.currency)
             if amount < 0:
                 raise CellValueError(f"{label} {amount} is negative")
+            _check_size(amount, label)
             return amount
         except MissingValue as exc:
             if spec.required:
@@ -545,6 +553,9 @@ class _BidReader:
                     expires = parse_date(raw_expiry, "expiry date", date1904=self.info.date1904)
                 except CellValueError as exc:
                     self.problem(str(exc), table.place("expires", row.number))
+                except (OverflowError, ValueError):  # a number far beyond any date
+                    self.problem(f"expiry date {_shown(raw_expiry)} is not a date; write the date as YYYY-MM-DD",
+                                 table.place("expires", row.number))
             if name is not None:
                 found.append(Certification(name, expires, evidence=place))
         return tuple(found)
@@ -655,11 +666,14 @@ class _BidReader:
                     self.check_quantity(table, row, item)
             raw_price = values.get(c_price)
             if type(raw_price) is float or type(raw_price) is int:
-                price = number_of(raw_price, "unit price", decimal_comma, currency)
-                if price >= 0:
+                try:
+                    price = number_of(raw_price, "unit price", decimal_comma, currency)
+                except CellValueError:
+                    price = _BAD
+                if 0 <= price < MAX_AMOUNT:
                     lines[item.id] = PriceLine(item.id, item.quantity, price, prefix + str(row.number))
                     continue
-            self.price(state, row, item)
+            self.price(state, row, item)  # the long way, reporting what is wrong
         if state.below_total:
             first = table.place("item_id", state.below_total[0])
             count = len(state.below_total)
@@ -730,6 +744,11 @@ class _BidReader:
         if price < 0:
             self.problem(f"unit price {price} is negative", price_place)
             return
+        try:
+            _check_size(price, "unit price")
+        except CellValueError as exc:
+            self.problem(str(exc), price_place)
+            return
         state.lines[item.id] = PriceLine(item.id, item.quantity, price, price_place)
 
     def check_quantity(self, table: _Table, row: SheetRow, item: LineItem) -> None:
@@ -774,6 +793,18 @@ _XSTRING = re.compile(r"_x([0-9A-Fa-f]{4})_")
 def _xstring(m: re.Match[str]) -> str:
     """``_x000D_`` is how .xlsx stores characters XML cannot hold (ST_Xstring)."""
     return chr(int(m.group(1), 16))
+
+
+def _check_size(number: Decimal, label: str) -> None:
+    if abs(number) >= MAX_AMOUNT:
+        shown = f"{number:.6E}" if abs(number) >= 10**21 else f"{number:,}"
+        raise CellValueError(f"{label} {shown} is too large: a spreadsheet keeps 15 digits, so it cannot hold this "
+                             "amount exactly; check the cell")
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return f'"{text[:37]}..."' if len(text) > 40 else f'"{text}"'
 
 
 def _label(spec: FieldSpec) -> str:

@@ -85,8 +85,10 @@ Readers
     ``read_bid_workbook(path, rfp, reader="fast")`` streams the sheet XML
     (see :mod:`rfpflow.xlsx_reader`) and falls back to openpyxl for XML it
     does not read; ``reader="openpyxl"`` uses openpyxl read-only mode only.
-    Both give identical bids. ``[plugins.xlsx_bids] reader = "openpyxl"`` in
-    rfp.toml chooses the reader for ``bids import``.
+    Both give identical bids (openpyxl alone refuses sheets damaged only in
+    cells or settings the bid does not use; see :mod:`rfpflow.xlsx_reader`).
+    ``[plugins.xlsx_bids] reader = "openpyxl"`` in rfp.toml chooses the
+    reader for ``bids import``.
 """
 
 from __future__ import annotations
