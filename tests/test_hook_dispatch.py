@@ -206,3 +206,29 @@ def test_a_transition_wrapper_can_veto_and_is_named(setup) -> None:
     issue = Transition("issue", Stage.DRAFT, Stage.ISSUED, "test", moment)
     with pytest.raises(PluginError, match="plugin 'Veto' failed in rfpflow_transition: RuntimeError: the legal"):
         host.first("rfpflow_transition", Transition, transition=issue, context=context)
+
+
+class Hangs:
+    @hookimpl
+    def rfpflow_validate_rfp(self, rfp, context):
+        import time
+
+        try:
+            time.sleep(30)
+        except Exception:  # a plugin swallowing every exception still cannot swallow the time limit
+            return []
+        return []
+
+
+def test_a_hanging_plugin_is_stopped_and_named(setup, monkeypatch) -> None:
+    import time
+
+    from rfpflow.definition import check_rfp
+
+    _, context, rfp, tmp = setup
+    monkeypatch.setenv("RFPFLOW_PLUGIN_TIMEOUT", "0.5")
+    host = make_host(Hangs())
+    started = time.monotonic()
+    with pytest.raises(PluginError, match=r"plugin 'Hangs' did not finish rfpflow_validate_rfp within 0.5 s"):
+        check_rfp(context.workspace / "rfp.toml", context=attrs.evolve(context, host=host))
+    assert time.monotonic() - started < 10

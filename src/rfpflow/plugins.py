@@ -16,17 +16,23 @@ Controls
                               builtins can be blocked too.
     strict                    ``--strict-plugins``: re-raise load errors.
     ``RFPFLOW_TRACE_PLUGINS`` print every hook call to stderr.
+    ``RFPFLOW_PLUGIN_TIMEOUT``  seconds one hook implementation may run (default 300);
+                              one that hangs is stopped and named, and the command
+                              changes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from typing import Any, TypeVar
 
@@ -47,6 +53,9 @@ from rfpflow.registry import (
 
 ENTRY_POINT_GROUP = "rfpflow"
 LOAD_ENV = "RFPFLOW_LOAD_PLUGINS"
+TIMEOUT_ENV = "RFPFLOW_PLUGIN_TIMEOUT"
+#: Seconds a single hook implementation may take before it is stopped and named.
+DEFAULT_TIMEOUT = 300.0
 DISABLE_ENV = "RFPFLOW_DISABLE_PLUGINS"
 TRACE_ENV = "RFPFLOW_TRACE_PLUGINS"
 
@@ -94,6 +103,46 @@ class PluginInfo:
             "builtin": self.builtin,
             "error": self.error,
         }
+
+
+def plugin_timeout() -> float:
+    """The per-implementation time limit in seconds (``RFPFLOW_PLUGIN_TIMEOUT``; 0 = none)."""
+    text = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        return max(0.0, float(text)) if text.strip() else DEFAULT_TIMEOUT
+    except ValueError:
+        raise RfpflowError(f"{TIMEOUT_ENV}: {text!r} is not a number of seconds") from None
+
+
+class Timeout(BaseException):
+    """A hook implementation ran past the time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`Timeout` in this thread after ``seconds`` (POSIX main thread only; else no limit).
+
+    A hanging plugin cannot be stopped from another thread in Python, but the
+    CLI runs hooks in the main thread, where an interval timer can interrupt it.
+    """
+    usable = (seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    remaining = signal.setitimer(signal.ITIMER_REAL, seconds)[0]
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if remaining:  # an outer limit was running: give it back what is left of it
+            signal.setitimer(signal.ITIMER_REAL, remaining)
 
 
 def _split_names(text: str | None) -> list[str]:
@@ -175,6 +224,9 @@ class PluginHost:
         return list(reversed(hook.get_hookimpls()))
 
     def _fail(self, plugin_name: str, hook_name: str, exc: BaseException) -> RfpflowError:
+        if isinstance(exc, Timeout):
+            return PluginError(f"plugin {plugin_name!r} did not finish {hook_name} within {plugin_timeout():g} s "
+                               f"and was stopped; nothing was changed (limit: {TIMEOUT_ENV})")
         if isinstance(exc, RfpflowError):
             if self.is_builtin(plugin_name):
                 return exc
@@ -204,10 +256,12 @@ class PluginHost:
         A ``firstresult`` call returns at most one pair.
         """
         impls = self._impls(hook_name)
+        limit = plugin_timeout()
         if any(i.wrapper or i.hookwrapper for i in impls):
             try:
-                result = getattr(self.pm.hook, hook_name)(**kwargs)
-            except Exception as exc:
+                with time_limit(limit):
+                    result = getattr(self.pm.hook, hook_name)(**kwargs)
+            except (Exception, Timeout) as exc:
                 raise self._fail(self.blame(exc), hook_name, exc) from exc
             if firstresult:
                 return [] if result is None else [("a plugin", result)]
@@ -216,8 +270,9 @@ class PluginHost:
         for impl in impls:
             args = {name: kwargs[name] for name in impl.argnames}
             try:
-                result = impl.function(**args)
-            except Exception as exc:
+                with time_limit(limit):
+                    result = impl.function(**args)
+            except (Exception, Timeout) as exc:
                 raise self._fail(impl.plugin_name, hook_name, exc) from exc
             if result is not None:
                 results.append((impl.plugin_name, result))

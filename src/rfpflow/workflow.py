@@ -29,6 +29,7 @@ from rfpflow.context import Clock, RunContext
 from rfpflow.definition import check_rfp, load_rfp
 from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
 from rfpflow.model import Bid, GateResult, Rfp, Stage, Transition
+from rfpflow.plugins import Timeout, plugin_timeout, time_limit
 from rfpflow.store import CycleState, SqliteStore, Store, store_exists, store_path
 
 OPEN_FOR_BIDS = (Stage.ISSUED,)
@@ -998,12 +999,16 @@ def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext, *, gates: 
             rule = rules.get(gate.kind)
             if rule is None:
                 raise RfpflowError(f"gate {gate.id!r}: no installed plugin provides the kind {gate.kind!r}")
+            supplier = rules.suppliers.get(gate.kind, "?")
             try:
-                result = rule.check(bid, gate, every, rfp, context)
+                with time_limit(plugin_timeout()):
+                    result = rule.check(bid, gate, every, rfp, context)
             except RfpflowError:
                 raise
+            except Timeout:
+                raise RfpflowError(f"plugin {supplier!r} did not finish gate {gate.id!r} ({gate.kind}) for "
+                                   f"{bid.vendor_id} within {plugin_timeout():g} s; nothing was changed") from None
             except Exception as exc:
-                supplier = rules.suppliers.get(gate.kind, "?")
                 raise RfpflowError(f"plugin {supplier!r} failed in gate {gate.id!r} ({gate.kind}) for "
                                    f"{bid.vendor_id}: {type(exc).__name__}: {exc}") from exc
             if not isinstance(result, GateResult):
