@@ -225,7 +225,7 @@ def test_a_hanging_plugin_is_stopped_and_named(setup, monkeypatch) -> None:
 
     from rfpflow.definition import check_rfp
 
-    _, context, rfp, tmp = setup
+    _, context, _, _ = setup
     monkeypatch.setenv("RFPFLOW_PLUGIN_TIMEOUT", "0.5")
     host = make_host(Hangs())
     started = time.monotonic()
