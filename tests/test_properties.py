@@ -426,8 +426,6 @@ test_trial_csv_reader_on_generated_tables, test_trial_csv_reader_on_generated_ta
     _trial_csv_reader_on_generated_tables)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a CSV with CR-only line ends (Excel 'CSV (Macintosh)') crashes the "
-                                       "trial reader with csv.Error instead of being read or refused")
 def test_trial_csv_with_old_mac_line_endings(tmp_path: Path, trial_rfp: Rfp) -> None:
     """The example hypothesis found: read_csv_rows ranks delimiters on the first line with csv.reader,
     outside its try/except csv.Error, so a bare CR there escapes as _csv.Error."""
@@ -446,14 +444,11 @@ def test_every_property_has_a_default_and_a_slow_budget() -> None:
         assert default <= 300 and slow >= 10 * default, name
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cells.parse_date(10**400) raises OverflowError, not CellValueError")
 def test_parse_date_of_a_number_too_large_for_a_float() -> None:
     with pytest.raises(CellValueError):
         parse_date(10**400, "date")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 401-digit number in the date column of a trial workbook aborts the "
-                                       "trial import (OverflowError from cells.parse_date)")
 def test_trial_workbook_with_a_huge_number_as_date(tmp_path: Path, trial_rfp: Rfp) -> None:
     import openpyxl
 

@@ -531,7 +531,10 @@ def parse_date(value: CellValue, label: str, *, date1904: bool = False) -> date:
     if isinstance(value, time):
         raise CellValueError(f"{label} is a time of day ({value:%H:%M}), not a date")
     if isinstance(value, (int, float, Decimal)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise CellValueError(f"{label} {shown} is not a date") from None
         if number.is_integer() and 19000101 <= number <= 99991231:
             return _eight_digits(str(int(number)), label, shown)
         return _from_serial(number, label, shown, date1904)

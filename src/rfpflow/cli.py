@@ -45,8 +45,8 @@ def _workspace_disabled_plugins(directory: Path) -> list[str]:
     """``[plugins] disable = [...]`` from the workspace's rfp.toml, read before plugins load."""
     try:
         data = tomllib.loads((directory / "rfp.toml").read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return []
+    except (OSError, ValueError, RecursionError):
+        return []  # the command itself reports what is wrong with the file
     disabled = data.get("plugins", {}).get("disable", []) if isinstance(data.get("plugins"), dict) else []
     return [d for d in disabled if isinstance(d, str)] if isinstance(disabled, list) else []
 

@@ -149,7 +149,12 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problem(path, f"must be a number, got {_describe(value)}")
             return default
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:
+            self.problem(path, "is too large a number")
+            return default
+        if not finite:
             self.problem(path, f"must be a finite number, got {value}")
             return default
         if minimum is not None and (value <= minimum if exclusive else value < minimum):
@@ -219,6 +224,13 @@ class _Checker:
         return tuple(value)
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _date_key(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -248,14 +260,28 @@ def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None 
         ) from None
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise DefinitionError(f"{name}: not valid TOML: tables or lists are nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        if found is None and "end of document" in message:
+            last = max(1, len(text.rstrip("\n").splitlines()))
+            raise DefinitionError(f"{name}:{last}: not valid TOML: the file ends in the middle of a value "
+                                  "(an unclosed list, table or string?)") from None
         where = f"{name}:{found.group(1)}" if found else name
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "syntax error"
         if found:
             detail += f" (column {found.group(2)})"
         raise DefinitionError(f"{where}: not valid TOML: {detail}") from None
+    except ValueError as exc:  # Python refuses integers of more than 4300 digits
+        for number, line in enumerate(text.splitlines(), start=1):
+            if (huge := re.search(r"\d{4301,}", line)) is not None:
+                key = line.split("=", 1)[0].strip() if "=" in line else ""
+                field = f"{key}: " if key else ""
+                raise DefinitionError(f"{name}:{number}: {field}is too large a number "
+                                      f"({len(huge.group(0))} digits)") from None
+        raise DefinitionError(f"{name}: not valid TOML: {exc}") from None
     return LoadedToml(data, LineIndex(text))
 
 
@@ -499,7 +525,7 @@ def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str
     if "scale" in fields:
         raw = fields["scale"]
         if (isinstance(raw, list) and len(raw) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and _finite(v) for v in raw)
                 and raw[0] < raw[1]):
             scale = (float(raw[0]), float(raw[1]))
         else:

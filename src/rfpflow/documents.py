@@ -33,7 +33,7 @@ import re
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,7 +227,9 @@ def format_money(value: object, currency: str = "", *, lang: str = "en", sealed:
         if value not in (None, ""):
             return str(value)
         return _label(lang, "sealed") if sealed else _label(lang, "none")
-    text = f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    with localcontext() as wide:  # amounts beyond 28 digits must still print, not fail the document
+        wide.prec = max(28, len(number.as_tuple().digits) + 4)
+        text = f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     return f"{currency} {text}".strip()
 
 

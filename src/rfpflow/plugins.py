@@ -224,6 +224,9 @@ class PluginHost:
         return list(reversed(hook.get_hookimpls()))
 
     def _fail(self, plugin_name: str, hook_name: str, exc: BaseException) -> RfpflowError:
+        if isinstance(exc, SystemExit):
+            return PluginError(f"plugin {plugin_name!r} tried to end rfpflow (sys.exit) in {hook_name}; "
+                               "nothing was changed")
         if isinstance(exc, Timeout):
             return PluginError(f"plugin {plugin_name!r} did not finish {hook_name} within {plugin_timeout():g} s "
                                f"and was stopped; nothing was changed (limit: {TIMEOUT_ENV})")
@@ -261,7 +264,7 @@ class PluginHost:
             try:
                 with time_limit(limit):
                     result = getattr(self.pm.hook, hook_name)(**kwargs)
-            except (Exception, Timeout) as exc:
+            except (Exception, Timeout, SystemExit) as exc:
                 raise self._fail(self.blame(exc), hook_name, exc) from exc
             if firstresult:
                 return [] if result is None else [("a plugin", result)]
@@ -272,7 +275,7 @@ class PluginHost:
             try:
                 with time_limit(limit):
                     result = impl.function(**args)
-            except (Exception, Timeout) as exc:
+            except (Exception, Timeout, SystemExit) as exc:
                 raise self._fail(impl.plugin_name, hook_name, exc) from exc
             if result is not None:
                 results.append((impl.plugin_name, result))

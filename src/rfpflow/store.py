@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,31 +223,49 @@ class _SqliteTransaction:
 class SqliteStore:
     """The SQLite implementation of :class:`Store`."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
         self.path = path
         if not path.exists() and not create:
             raise RfpflowError(f"{path.parent.parent}: no RFP cycle here yet; run `rfpflow issue` first")
+        writable = os.access(path.parent if path.parent.exists() else path.parent.parent, os.W_OK)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            if read_only:
+                # Reading must work on an auditor's read-only copy too. WAL mode needs a -shm
+                # file beside the database; where none can be made, open the file as immutable.
+                immutable = not writable and not Path(f"{path}-wal").exists()
+                uri = f"{path.resolve().as_uri()}?{'immutable=1' if immutable else 'mode=ro'}"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            else:
+                if not writable:
+                    raise RfpflowError(f"{path.parent.parent}: the workspace is read-only; nothing was changed "
+                                       "(commands that only read, like status, log and audit verify, still work)")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise RfpflowError(f"{path}: cannot open the cycle's store: {exc}") from None
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self._migrate()
+            if not read_only:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = FULL")
+                self._migrate()
+            else:
+                self._check_version()
         except sqlite3.Error as exc:
             self.conn.close()
-            raise RfpflowError(f"{path}: the cycle's store cannot be used: {exc}") from None
+            raise _store_error(self.path, exc) from None
 
-    def _migrate(self) -> None:
+    def _check_version(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise RfpflowError(
                 f"{self.path}: this cycle was written by a newer rfpflow (store schema {version}, "
                 f"this one reads {SCHEMA_VERSION}); upgrade rfpflow"
             )
+
+    def _migrate(self) -> None:
+        self._check_version()
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
         self.conn.execute("BEGIN IMMEDIATE")
@@ -266,18 +285,27 @@ class SqliteStore:
         """One command's writes: all of them or none. Waits for another writer to finish."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             raise _store_error(self.path, exc) from None
         try:
             yield _SqliteTransaction(self.conn)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise _store_error(self.path, exc) from None
             raise
         try:
             self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            self.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            self._rollback()
             raise _store_error(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (a full disk at COMMIT): only undo what is still open.
+        if self.conn.in_transaction:
+            # If even this fails, SQLite's journal restores the database when the connection closes.
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[_SqliteTransaction]:
@@ -295,11 +323,11 @@ class SqliteStore:
         self.conn.close()
 
 
-def _store_error(path: Path, exc: sqlite3.OperationalError) -> RfpflowError:
+def _store_error(path: Path, exc: sqlite3.Error) -> RfpflowError:
     text = str(exc)
     if "readonly" in text or "read-only" in text:
         return RfpflowError(f"{path}: the workspace is read-only; nothing was changed ({text})")
-    if "disk" in text or "full" in text:
+    if "full" in text or "disk i/o" in text:
         return RfpflowError(f"{path}: the disk is full; nothing was changed ({text})")
     if "locked" in text or "busy" in text:
         return RfpflowError(f"{path}: another rfpflow command kept the cycle busy for too long; try again")

@@ -27,7 +27,7 @@ import attrs
 from rfpflow import serde
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import check_rfp, load_rfp
-from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
+from rfpflow.errors import GuardError, InputFileError, PluginError, Problem, RfpflowError, StageError
 from rfpflow.model import Bid, GateResult, Rfp, Stage, Transition
 from rfpflow.plugins import Timeout, plugin_timeout, time_limit
 from rfpflow.store import CycleState, SqliteStore, Store, store_exists, store_path
@@ -130,8 +130,8 @@ class Cycle:
     def definition_path(self) -> Path:
         return self.workspace / "rfp.toml"
 
-    def _store(self, *, create: bool = False) -> Store:
-        return SqliteStore(store_path(self.workspace), create=create)
+    def _store(self, *, create: bool = False, read_only: bool = False) -> Store:
+        return SqliteStore(store_path(self.workspace), create=create, read_only=read_only)
 
     def load_definition(self) -> Rfp:
         return load_rfp(self.definition_path, context=self.context)
@@ -150,7 +150,7 @@ class Cycle:
     def stage(self) -> Stage:
         if not store_exists(self.workspace):
             return Stage.DRAFT
-        store = self._store()
+        store = self._store(read_only=True)
         try:
             with store.read() as tx:
                 state = tx.state()
@@ -196,6 +196,10 @@ class Cycle:
         except RfpflowError as exc:
             raise RfpflowError(f"the command was recorded, but the documents could not be rendered: {exc}\n"
                                "Fix the template and run `rfpflow render`.") from exc
+        except OSError as exc:
+            raise RfpflowError(f"the command was recorded, but the documents could not be written to out/: "
+                               f"{exc.strerror or exc}. Free some space or make out/ writable, then run "
+                               "`rfpflow render`.") from exc
 
     def _transition(self, op: _Operation, command: str, source: Stage, target: Stage) -> None:
         transition = Transition(command, source, target, self.context.actor, self.context.now(),
@@ -320,13 +324,19 @@ class Cycle:
             context = self.context.with_rfp(rfp)
             for path in files:
                 try:
-                    bids = self.context.host.first("rfpflow_read_bids", list, source=path, rfp=rfp, context=context)
-                    if bids is None:
+                    answer = self.context.host.call("rfpflow_read_bids", firstresult=True, source=path, rfp=rfp,
+                                                    context=context)
+                    if not answer:
                         raise InputFileError(f"{path.name}: no installed plugin reads this kind of file "
                                              f"({path.suffix or 'no extension'}); bids come as .xlsx workbooks")
+                    reader, bids = answer[0]
+                    if not isinstance(bids, list) or not all(isinstance(b, Bid) for b in bids):
+                        raise PluginError(f"plugin {reader!r} returned {type(bids).__name__} from rfpflow_read_bids "
+                                          f"for {path.name}, expected a list of Bid records")
                     if not bids:
                         raise InputFileError(f"{path.name}: contains no bid")
                     parsed.append((path, bids))
+                    self.warnings.extend(f"{path.name}: {warning}" for bid in bids for warning in bid.warnings)
                 except InputFileError as exc:
                     refused.append((path.name, str(exc)))
                 if progress is not None:
@@ -355,7 +365,7 @@ class Cycle:
         """One stored record (plain data), or None."""
         if not store_exists(self.workspace):
             return None
-        store = self._store()
+        store = self._store(read_only=True)
         try:
             with store.read() as tx:
                 return tx.get(collection, key)
@@ -373,7 +383,7 @@ class Cycle:
     def _read_all(self, collection: str) -> list[tuple[str, Any]]:
         if not store_exists(self.workspace):
             return []
-        store = self._store()
+        store = self._store(read_only=True)
         try:
             with store.read() as tx:
                 return list(tx.all(collection))
@@ -791,7 +801,7 @@ class Cycle:
     def events(self) -> list[Any]:
         if not store_exists(self.workspace):
             return []
-        store = self._store()
+        store = self._store(read_only=True)
         try:
             with store.read() as tx:
                 return list(tx.events())
@@ -801,7 +811,7 @@ class Cycle:
     def verify(self) -> Any:
         from rfpflow.store import verify_chain
 
-        store = SqliteStore(store_path(self.workspace))
+        store = SqliteStore(store_path(self.workspace), read_only=True)
         try:
             with store.read() as tx:
                 return verify_chain(tx.raw_events(), tx.state())
@@ -811,7 +821,7 @@ class Cycle:
     def state(self) -> CycleState | None:
         if not store_exists(self.workspace):
             return None
-        store = self._store()
+        store = self._store(read_only=True)
         try:
             with store.read() as tx:
                 return tx.state()

@@ -144,11 +144,16 @@ def read_csv_rows(text: str, display: str,
     no match, the one giving the most cells. The line number is where the
     record starts (a quoted cell may span lines).
     """
+    if "\r" in text:  # old Mac (CR-only) or Windows line ends: the csv module wants one kind
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     first = text.split("\n", 1)[0]
     names = {_header_key(n) for aliases in wanted for n in aliases}
 
     def rank(delimiter: str) -> tuple[int, int]:
-        cells = next(csv.reader([first], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:
+            return (0, 0)
         return sum(1 for c in cells if _header_key(c) in names), len(cells)
 
     delimiter = max((",", ";", "\t"), key=rank)
