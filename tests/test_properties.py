@@ -67,13 +67,7 @@ def twice(default: int, slow: int, **strategies: Any) -> Any:
 #: Inputs that crash today because of a bug that has its own strict-xfail test; the properties
 #: set them aside (``assume``) so that they keep guarding everything else. Remove an entry
 #: when its bug is fixed.
-KNOWN_CRASHES: tuple[tuple[type[BaseException], str, str], ...] = (
-    (RecursionError, "", "tests/test_hostile_inputs.py::test_rfp_toml_through_validate[deeply-nested-array]"),
-    (OverflowError, "int too large to convert to float",
-     "test_rfp_toml_through_validate[integer-400-digits], test_parse_date_of_a_number_too_large_for_a_float"),
-    (ValueError, "Exceeds the limit (4300 digits)", "test_rfp_toml_through_validate[integer-5000-digits]"),
-    (csv.Error, "new-line character seen in unquoted field", "test_trial_csv_with_old_mac_line_endings"),
-)
+KNOWN_CRASHES: tuple[tuple[type[BaseException], str, str], ...] = ()  # all fixed
 
 
 def known_crash(exc: BaseException) -> bool:
