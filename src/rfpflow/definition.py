@@ -275,11 +275,11 @@ def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None 
             detail += f" (column {found.group(2)})"
         raise DefinitionError(f"{where}: not valid TOML: {detail}") from None
     except ValueError as exc:  # Python refuses integers of more than 4300 digits
-        for number, line in enumerate(text.splitlines(), start=1):
-            if (huge := re.search(r"\d{4301,}", line)) is not None:
-                key = line.split("=", 1)[0].strip() if "=" in line else ""
+        for line_number, line_text in enumerate(text.splitlines(), start=1):
+            if (huge := re.search(r"\d{4301,}", line_text)) is not None:
+                key = line_text.split("=", 1)[0].strip() if "=" in line_text else ""
                 field = f"{key}: " if key else ""
-                raise DefinitionError(f"{name}:{number}: {field}is too large a number "
+                raise DefinitionError(f"{name}:{line_number}: {field}is too large a number "
                                       f"({len(huge.group(0))} digits)") from None
         raise DefinitionError(f"{name}: not valid TOML: {exc}") from None
     return LoadedToml(data, LineIndex(text))

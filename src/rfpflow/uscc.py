@@ -143,3 +143,8 @@ def validate_uscc(code: str) -> str | None:
 def is_valid_uscc(code: str) -> bool:
     """``True`` when :func:`validate_uscc` finds nothing wrong with ``code``."""
     return validate_uscc(code) is None
+
+
+def with_check_character(first17: str) -> str:
+    """The complete 18-character code for the first 17 characters (for samples and tests)."""
+    return first17 + check_character(first17)

@@ -46,7 +46,7 @@ from rfpflow.xlsx_layout import (
     text,
 )
 
-__all__ = ["Formula", "fill_bid_workbook", "write_vendor_workbook"]
+__all__ = ["Formula", "fill_bid_workbook", "fill_score_sheet", "write_bid_workbooks", "write_vendor_workbook"]
 
 
 class Formula(str):
@@ -243,3 +243,46 @@ def write_vendor_workbook(
     ws.very_hidden()
     wb.close()
     return Path(path)
+
+
+# ---------------------------------------------------------------------------
+# Whole sets: what sample generators and plugin tests need
+# ---------------------------------------------------------------------------
+
+
+def write_bid_workbooks(rfp: Rfp, vendors: Mapping[str, Mapping[str, Any]], folder: Path) -> list[Path]:
+    """Write each vendor's filled bid workbook (``folder/<vendor id>.xlsx``) on the RFP's own workbook."""
+    import tempfile
+
+    from rfpflow.xlsx_bid_writer import write_bid_workbook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        blank = write_bid_workbook(rfp, Path(tmp) / "blank.xlsx")
+        return [fill_bid_workbook(blank, folder / f"{vendor}.xlsx", data) for vendor, data in vendors.items()]
+
+
+def fill_score_sheet(path: Path, vendors: Sequence[str], scores: Mapping[str, Mapping[str, float]],
+                     when: dt.datetime, comments: Mapping[tuple[str, str], str] | None = None) -> Path:
+    """Type an evaluator's scores into a score sheet rfpflow wrote, as the evaluator would; save reproducibly.
+
+    ``vendors`` is the order the sheet lists them in; ``scores[criterion][vendor]``;
+    ``comments[(vendor, criterion)]`` optional; ``when`` is the time the sheet was "saved".
+    """
+    import openpyxl
+
+    from rfpflow.builtins.score_sheets import FIRST_ROW, FIRST_VENDOR_COLUMN
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    for n, (criterion, row_scores) in enumerate(scores.items()):
+        row = FIRST_ROW + n
+        if ws.cell(row, 1).value != criterion:
+            raise ValueError(f"{path.name}: row {row} is {ws.cell(row, 1).value!r}, not {criterion!r}")
+        for v, vendor in enumerate(vendors):
+            column = FIRST_VENDOR_COLUMN + 2 * v
+            ws.cell(row, column).value = row_scores[vendor]
+            comment = (comments or {}).get((vendor, criterion))
+            if comment:
+                ws.cell(row, column + 1).value = comment
+    return save_workbook(wb, path, when)
