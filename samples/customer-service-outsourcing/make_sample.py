@@ -27,18 +27,14 @@ import datetime as dt
 import json
 import random
 import shutil
-import tempfile
 from pathlib import Path
 
-import openpyxl
-
-from rfpflow.builtins.score_sheets import FIRST_ROW, FIRST_VENDOR_COLUMN, write_score_sheet
+from rfpflow.builtins.score_sheets import write_score_sheet
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import load_rfp
 from rfpflow.testing import make_host
-from rfpflow.uscc import check_character
-from rfpflow.xlsx_io import save_workbook
-from rfpflow.xlsx_samples import fill_bid_workbook
+from rfpflow.uscc import with_check_character
+from rfpflow.xlsx_samples import fill_score_sheet, write_bid_workbooks
 
 HERE = Path(__file__).resolve().parent
 SEED = 87  # for the trial measurements' day-to-day noise
@@ -46,8 +42,7 @@ SEED = 87  # for the trial measurements' day-to-day noise
 
 def uscc(region: str, org: str) -> str:
     """A valid unified social credit code (GB 32100-2015) from a region code and an organisation code."""
-    first17 = f"91{region}{org}"
-    return first17 + check_character(first17)
+    return with_check_character(f"91{region}{org}")
 
 
 VENDORS: dict[str, dict] = {
@@ -196,18 +191,10 @@ def _registry() -> list[dict]:
 
 
 def _fill_score_sheet(path: Path, evaluator_index: int, evaluator: str) -> None:
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    for n, criterion in enumerate(CRITERIA):
-        row = FIRST_ROW + n
-        assert ws.cell(row, 1).value == criterion, (ws.cell(row, 1).value, criterion)
-        for v, vendor in enumerate(EVALUATED):
-            column = FIRST_VENDOR_COLUMN + 2 * v
-            ws.cell(row, column).value = SCORES[criterion][vendor][evaluator_index]
-            comment = COMMENTS.get((evaluator, vendor, criterion))
-            if comment:
-                ws.cell(row, column + 1).value = comment
-    save_workbook(wb, path, dt.datetime(2027, 2, 3, 18, 0))  # "returned by the evaluator"
+    scores = {c: {v: SCORES[c][v][evaluator_index] for v in EVALUATED} for c in CRITERIA}
+    comments = {(v, c): text for (e, v, c), text in COMMENTS.items() if e == evaluator}
+    # "returned by the evaluator"
+    fill_score_sheet(path, EVALUATED, scores, dt.datetime(2027, 2, 3, 18, 0), comments)
 
 
 def _trial_rows(start: dt.date) -> list[list[str]]:
@@ -231,12 +218,8 @@ def main(target: Path = HERE) -> None:
     for folder in ("bids", "evaluations", "trial"):
         shutil.rmtree(target / folder, ignore_errors=True)
         (target / folder).mkdir(parents=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        blank = Path(tmp) / "blank.xlsx"
-        host.first("rfpflow_write_bid_workbook", Path, rfp=rfp, target=blank, context=context.with_rfp(rfp))
-        for vendor_id, data in VENDORS.items():
-            fill_bid_workbook(blank, target / "bids" / f"{vendor_id}.xlsx",
-                              {k: v for k, v in data.items() if k != "registry"})
+    bids = {vendor: {k: v for k, v in data.items() if k != "registry"} for vendor, data in VENDORS.items()}
+    write_bid_workbooks(rfp, bids, target / "bids")
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
         path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
         _fill_score_sheet(path, index, evaluator)

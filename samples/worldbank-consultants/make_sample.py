@@ -25,17 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import tempfile
 from pathlib import Path
 
-import openpyxl
-
-from rfpflow.builtins.score_sheets import FIRST_ROW, FIRST_VENDOR_COLUMN, write_score_sheet
+from rfpflow.builtins.score_sheets import write_score_sheet
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import load_rfp
 from rfpflow.testing import make_host
-from rfpflow.xlsx_io import save_workbook
-from rfpflow.xlsx_samples import fill_bid_workbook
+from rfpflow.xlsx_samples import fill_score_sheet, write_bid_workbooks
 
 HERE = Path(__file__).resolve().parent
 
@@ -95,18 +91,10 @@ COMMENTS = {("E1", "sahel", "key_experts"): "Proposed supervision engineer lacks
 
 
 def _fill_score_sheet(path: Path, evaluator_index: int, evaluator: str) -> None:
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    for n, criterion in enumerate(CRITERIA):
-        row = FIRST_ROW + n
-        assert ws.cell(row, 1).value == criterion, (ws.cell(row, 1).value, criterion)
-        for v, vendor in enumerate(EVALUATED):
-            column = FIRST_VENDOR_COLUMN + 2 * v
-            ws.cell(row, column).value = SCORES[criterion][vendor][evaluator_index]
-            comment = COMMENTS.get((evaluator, vendor, criterion))
-            if comment:
-                ws.cell(row, column + 1).value = comment
-    save_workbook(wb, path, dt.datetime(2027, 10, 15, 12, 0))  # "returned by the committee member"
+    scores = {c: {v: SCORES[c][v][evaluator_index] for v in EVALUATED} for c in CRITERIA}
+    comments = {(v, c): text for (e, v, c), text in COMMENTS.items() if e == evaluator}
+    # "returned by the committee member"
+    fill_score_sheet(path, EVALUATED, scores, dt.datetime(2027, 10, 15, 12, 0), comments)
 
 
 def main(target: Path = HERE) -> None:
@@ -117,11 +105,7 @@ def main(target: Path = HERE) -> None:
     for folder in ("bids", "evaluations"):
         shutil.rmtree(target / folder, ignore_errors=True)
         (target / folder).mkdir(parents=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        blank = Path(tmp) / "blank.xlsx"
-        host.first("rfpflow_write_bid_workbook", Path, rfp=rfp, target=blank, context=context.with_rfp(rfp))
-        for vendor_id, data in VENDORS.items():
-            fill_bid_workbook(blank, target / "bids" / f"{vendor_id}.xlsx", data)
+    write_bid_workbooks(rfp, VENDORS, target / "bids")
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
         path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
         _fill_score_sheet(path, index, evaluator)
