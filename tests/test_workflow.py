@@ -299,3 +299,14 @@ def test_sigkill_in_the_middle_of_a_command_leaves_the_store_as_before(site: Pat
     assert ok(run_cli("-C", str(workspace), "audit", "verify", pythonpath=[site])).stdout.startswith(
         "audit chain intact: 3 events")
     ok(run_cli("-C", str(workspace), "--now", AFTER_DEADLINE, "close", pythonpath=[site]))
+
+
+def test_a_store_killed_before_its_schema_committed_holds_no_cycle(rf, workspace: Path) -> None:
+    """`issue` killed right after SQLite created the file: status says draft and issue works again."""
+    (workspace / ".rfpflow").mkdir()
+    conn = sqlite3.connect(workspace / ".rfpflow" / "cycle.sqlite3")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    assert "Next: rfpflow issue" in ok(rf("status", now=ISSUED_AT)).stdout
+    ok(rf("issue", now=ISSUED_AT))
+    assert ok(rf("audit", "verify")).stdout.startswith("audit chain intact: 2 events")

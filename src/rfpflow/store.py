@@ -220,11 +220,31 @@ class _SqliteTransaction:
         self.conn.execute("DELETE FROM records WHERE collection = ? AND key = ?", (collection, key))
 
 
+class _EmptyTransaction:
+    """What reading a store without a schema yet sees: no cycle, no events, no records."""
+
+    def state(self) -> CycleState | None:
+        return None
+
+    def events(self) -> list[Event]:
+        return []
+
+    def raw_events(self) -> list[tuple[Any, ...]]:
+        return []
+
+    def get(self, collection: str, key: str) -> Any | None:
+        return None
+
+    def all(self, collection: str) -> list[tuple[str, Any]]:
+        return []
+
+
 class SqliteStore:
     """The SQLite implementation of :class:`Store`."""
 
     def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
         self.path = path
+        self.empty = False
         if not path.exists() and not create:
             raise RfpflowError(f"{path.parent.parent}: no RFP cycle here yet; run `rfpflow issue` first")
         writable = os.access(path.parent if path.parent.exists() else path.parent.parent, os.W_OK)
@@ -251,6 +271,8 @@ class SqliteStore:
                 self._migrate()
             else:
                 self._check_version()
+                # A store whose first command was killed before its schema committed holds no cycle.
+                self.empty = self.conn.execute("PRAGMA user_version").fetchone()[0] == 0
         except sqlite3.Error as exc:
             self.conn.close()
             raise _store_error(self.path, exc) from None
@@ -308,8 +330,11 @@ class SqliteStore:
                 self.conn.execute("ROLLBACK")
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[_SqliteTransaction]:
+    def read(self) -> Iterator[Any]:
         """A consistent snapshot for reading (a deferred transaction)."""
+        if self.empty:
+            yield _EmptyTransaction()
+            return
         self.conn.execute("BEGIN")
         try:
             yield _SqliteTransaction(self.conn)
