@@ -124,7 +124,8 @@ def _shown(value: object) -> str:
         return f'"{text}"'
     if isinstance(value, float):
         return _float_text(value) if math.isfinite(value) else repr(value)
-    return str(value)
+    text = str(value)
+    return _shown(text) if len(text) > 40 else text  # a 400-digit number is quoted and cut like text
 
 
 def _normalised(text: str) -> str:
@@ -534,7 +535,7 @@ def parse_date(value: CellValue, label: str, *, date1904: bool = False) -> date:
         try:
             number = float(value)
         except OverflowError:
-            raise CellValueError(f"{label} {shown} is not a date") from None
+            raise CellValueError(f"{label} {shown} is not a date; write the date as YYYY-MM-DD") from None
         if number.is_integer() and 19000101 <= number <= 99991231:
             return _eight_digits(str(int(number)), label, shown)
         return _from_serial(number, label, shown, date1904)
