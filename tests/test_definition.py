@@ -201,3 +201,12 @@ def test_an_inconsistent_ahp_matrix_is_refused_with_its_ratio(tmp_path: Path, co
     message = next(str(p) for p in problems if p.field == "scoring.ahp.matrix")
     assert re.search(r"consistency ratio \d+\.\d{3} is above 0\.10", message)
     assert message.startswith(f"rfp.toml:{_line_of(path, 'matrix = ')}:")
+
+
+def test_line_numbers_count_only_newlines(tmp_path: Path, context) -> None:
+    """U+0085 and U+2028 inside strings are not line breaks in TOML (Python's splitlines says they are)."""
+    path = tmp_path / "rfp.toml"
+    path.write_text('id = "x"\ntitle = "a\u0085b\u2028c"\naward = []\n', encoding="utf-8")
+    _, problems = check_rfp(path, context=context)
+    award = next(p for p in problems if p.field == "award")
+    assert award.place == "3"

@@ -266,7 +266,7 @@ def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None 
         message = str(exc)
         found = re.search(r"\(at line (\d+), column (\d+)\)", message)
         if found is None and "end of document" in message:
-            last = max(1, len(text.rstrip("\n").splitlines()))
+            last = max(1, text.rstrip("\n").count("\n") + 1)
             raise DefinitionError(f"{name}:{last}: not valid TOML: the file ends in the middle of a value "
                                   "(an unclosed list, table or string?)") from None
         where = f"{name}:{found.group(1)}" if found else name
@@ -275,7 +275,7 @@ def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None 
             detail += f" (column {found.group(2)})"
         raise DefinitionError(f"{where}: not valid TOML: {detail}") from None
     except ValueError as exc:  # Python refuses integers of more than 4300 digits
-        for line_number, line_text in enumerate(text.splitlines(), start=1):
+        for line_number, line_text in enumerate(text.split("\n"), start=1):
             if (huge := re.search(r"\d{4301,}", line_text)) is not None:
                 key = line_text.split("=", 1)[0].strip() if "=" in line_text else ""
                 field = f"{key}: " if key else ""

@@ -58,7 +58,7 @@ class LineIndex:
         open_array: list[str] | None = None  # key path of a multi-line array value
         array_depth = 0
         inline_index = 0
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n only (not U+0085 etc.)
             if in_string:
                 if in_string in line:
                     in_string = None
