@@ -58,6 +58,7 @@ separate streaming pass over the row elements.
 
 from __future__ import annotations
 
+import abc
 import posixpath
 import re
 import warnings
@@ -155,19 +156,22 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-class Book:
+class Book(abc.ABC):
     """The interface of both readers."""
 
     reader = "?"
 
-    def sheet_names(self) -> list[str]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sheet_names(self) -> list[str]:
+        """The workbook's sheet names, in order."""
 
-    def rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:
+        """The sheet's rows, bounded by ``want`` and stopping after ``gap`` blank rows."""
 
-    def close(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the file."""
 
     def __enter__(self) -> Book:
         return self
