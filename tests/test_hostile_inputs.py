@@ -59,7 +59,7 @@ from tests.hostile.harness import (
     stored_bids,
 )
 
-#: Cases that fail today because of a bug; each is reported in the xfail reason.
+#: Cases that fail because of a known bug (strict xfail with the bug as reason); empty: all fixed.
 KNOWN_BUGS: dict[str, str] = {}  # every bug this suite found is fixed; see docs/reliability.md
 
 BID_CASES = {case.name: case for case in bid_cases()}

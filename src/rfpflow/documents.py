@@ -256,7 +256,7 @@ def _parse_iso(value: object) -> dt.date | dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        pass
+        pass  # not an ISO date-time: try the other forms below
     try:
         return dt.date.fromisoformat(text[:10])
     except ValueError:

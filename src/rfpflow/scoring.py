@@ -1007,7 +1007,7 @@ def _timestamp(value: object, what: str) -> datetime:
         try:
             return datetime.fromisoformat(value)
         except ValueError:
-            pass
+            pass  # not ISO text: refused just below
     raise ValueError(f"{what} must be a datetime or an ISO 8601 string, got {value!r}")
 
 

@@ -596,7 +596,7 @@ class FastBook(Book):
             expat, and everything but the sheet data again with namespaces
             resolved (the sheet data's prefixes are checked region by region)."""
             while more():
-                pass
+                pass  # each call feeds expat the next chunk; draining is the work
             outer = _expat(True)
             try:
                 outer.Parse(prolog + b"<sheetData/>" + buf[after:], True)

@@ -125,7 +125,7 @@ def decode_csv(path: Path, display: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        pass
+        pass  # not UTF-8: Chinese Excel saves CSV as GBK, tried next
     try:
         # GB18030 is a superset of GBK, which Chinese Excel writes for "CSV".
         return data.decode("gb18030")
