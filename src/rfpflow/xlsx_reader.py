@@ -17,38 +17,38 @@ and aborts the process -- not an exception -- on such sheets, it does not say
 which cells are formulas, and it is not a dependency of rfpflow.)
 
 **The fast reader** (:class:`FastBook`) streams each sheet's XML once, in
-chunks of a megabyte, through two things at the same time:
+chunks of a megabyte, and takes the sheet data in regions of complete rows.
+Each row is matched whole by one regular expression built for the wanted
+columns: it checks *every* cell of the row against the canonical grammar --
+the form every mainstream program writes (Excel, WPS, LibreOffice, openpyxl,
+xlsxwriter): cells with their ``r`` reference first and their row's number in
+it, in column order for the wanted ones, each holding an optional formula,
+value and inline string -- and hands over the wanted cells' attributes and
+text, which are then parsed strictly. So one pass of the regex engine, in C,
+both checks the structure and finds the values, and Python touches only the
+wanted cells. Each region is also checked for bytes XML does not allow,
+invalid UTF-8 and namespace declarations; the part before and after the sheet
+data goes through expat. The workbook must be UTF-8, with the main namespace
+as default namespace and no prefix bound to it.
 
-* expat with no element handlers, which checks at C speed that the XML is
-  well-formed (and refuses any document type declaration), so the fast reader
-  refuses exactly the damaged sheets openpyxl refuses, and
-* a scanner relying on what well-formedness guarantees -- ``<`` occurs only in
-  markup, never in text or attribute values. It takes the sheet data in
-  regions of complete rows, checks each region for the canonical form with
-  byte searches, and lets one regular expression visit the row tags and the
-  cells of the wanted columns (the regex engine skips all other cells, so a
-  12-column sheet costs little more than a 3-column one). Wanted cells are
-  parsed strictly, with anchored patterns.
-
-The scanner accepts the *canonical* form every mainstream program writes
-(Excel, WPS, LibreOffice, openpyxl, xlsxwriter): UTF-8, the main namespace as
-default namespace and no prefix bound to it, cells with their ``r`` reference
-as first attribute and their row's number in it, no comments, CDATA, processing instructions or other markup
-between rows, no rich text with colours in inline strings. On anything else
-it raises :class:`NotCanonical` and the caller reads the workbook with
-openpyxl instead: correct, only slower. Shared strings are read the same way
-(expat for well-formedness, one regular expression for the canonical items,
-expat for rich-text items).
+Anything outside the grammar -- comments, CDATA, processing instructions,
+cells without ``r``, markup between rows, rich text the grammar does not
+describe, and damaged XML -- raises :class:`NotCanonical`, and the caller
+reads the workbook with openpyxl instead, which decides: it reads a valid
+unusual file (correct, only slower) and refuses a damaged one. Shared strings
+are read in the same spirit (expat for well-formedness, one regular
+expression for the canonical items, expat for rich-text items).
 
 The two readers differ in one way only, on files no spreadsheet program
-writes: openpyxl parses every cell of every row it reads and every element of
-the sheet, while the fast reader parses only the cells it needs. A sheet that
-is well-formed XML but damaged elsewhere -- a cell of another column whose
-number or shared-string index is garbage, an undeclared namespace prefix on
-a row, page margins or protection with invalid attributes -- is refused by
-openpyxl ("damaged") and read by the fast reader. The fast reader never
-refuses a workbook openpyxl reads, and never reads one differently
-(``tests/test_bid_import_corpus.py`` damages workbooks at random to check).
+writes: openpyxl parses every character of every cell, while the grammar
+does not look inside the text of cells of other columns (nor inside formula
+text). A sheet whose only damage is there -- an ``&`` that starts no
+reference in the text of a cell the bid does not read, say, or page setup
+with invalid attributes -- is refused by openpyxl ("damaged") and read by
+the fast reader, with the same values openpyxl would give if the damage were
+not there. The fast reader never refuses a workbook openpyxl reads, and never
+reads one differently (``tests/test_bid_import_corpus.py`` damages workbooks
+at random to check).
 
 **The openpyxl reader** (:class:`OpenpyxlBook`) opens the workbook twice in
 read-only mode (cached values, and formulas to know which cells are formulas)
@@ -248,14 +248,23 @@ def _entity(m: re.Match[str]) -> str:
     return _NAMED[name]
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|]]>")
+
+
 def _xml_text(raw: bytes) -> str:
     """Character data as an XML parser reports it: line ends normalised, then
-    references expanded (the document is known to be well-formed)."""
+    references expanded. What a parser refuses is refused here too (a
+    ``ValueError``): bytes that are not UTF-8, characters XML does not allow,
+    ``]]>``, and an ``&`` that does not start a reference."""
     s = raw.decode("utf-8")
+    if _NOT_XML.search(s):
+        raise ValueError("character data with a character XML does not allow")
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in s:
-        s = _ENTITY.sub(_entity, s)
+        s, count = _ENTITY.subn(_entity, s)
+        if count != raw.count(b"&") or _NOT_XML.search(s):
+            raise ValueError("character data with an '&' that is not a valid reference")
     return s
 
 
@@ -452,14 +461,7 @@ def _inline_text(inner: bytes) -> str:
 # ---------------------------------------------------------------------------
 
 _WS = rb"[ \t\r\n]"
-_ATTRS = rb"((?:" + _WS + rb"+[\w:.-]+" + _WS + rb"*=" + _WS + rb'*"[^"<]*")*)'
 _ATTR = re.compile(rb"([\w:.-]+)" + _WS + rb"*=" + _WS + rb'*"([^"<]*)"')
-_CONTENT = re.compile(
-    _WS + rb'*(?:(<f)(?:[^>"]|"[^"]*")*?(?:/>|>[^<]*</f>)' + _WS + rb"*)?"
-    rb"(?:<v" + _WS + rb"*/>|<v>([^<]*)</v>)?" + _WS + rb"*"
-    rb"(?:<is>(.*)</is>)?" + _WS + rb"*",
-    re.S,
-)
 _ROOT = re.compile(
     rb"^(?:\xef\xbb\xbf)?(?:<\?xml(?:[^?>]|\?(?!>))*\?>)?" + _WS + rb"*<worksheet(?:" + _WS + rb"[^>]*)?>", re.S
 )
@@ -467,30 +469,78 @@ _DECL_ENCODING = re.compile(rb'^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding=["\']([^"\
 _DEFAULT_NS = re.compile(_WS + rb'xmlns="' + re.escape(MAIN_NS.encode()) + rb'"')
 _PREFIXED_MAIN_NS = re.compile(_WS + rb'xmlns:[\w.-]+' + _WS + rb'*=' + _WS + rb'*["\']' + re.escape(MAIN_NS.encode()))
 _MAX_PROLOG = 32 * 1024 * 1024
-_OUTSIDE_ROWS = re.compile(rb"(?:</row>|<row\b[^<>]*/>)(?![ \t\r\n]*(?:<row\b|\Z))")
-_BAD_REFERENCE = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
 _NONE: frozenset[int] = frozenset()
 _row = tuple.__new__
+_CONTROL = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))  # the bytes XML 1.0 does not allow
+
+# The canonical grammar of the sheet data. Attributes: double quotes, no
+# references in values. A cell: <c r="B7" ...>, then an optional formula,
+# value and inline string, in that order. Inline strings: plain text or
+# rich-text runs whose properties are empty elements, then phonetic runs.
+# Space is allowed between elements (pretty-printed files). Every repetition is possessive
+# (*+, ?+): the grammar never needs to give back, and a long row that does
+# not match fails in linear time instead of backtracking.
+_S = _WS + rb"*+"
+_ATT = rb"(?:" + _WS + rb'++[\w:]++="[^"<&]*+")*+' + _S
+_FORMULA = rb"<f" + _ATT + rb"(?:/>|>[^<]*+</f>)" + _S
+_RUN_TEXT = rb'<t(?: xml:space="preserve")?>[^<]*+</t>' + _S
+_RUNS = (rb"(?:" + _RUN_TEXT + rb"|(?:<r>" + _S + rb"(?:<rPr>" + _S + rb"(?:<[A-Za-z]++" + _ATT + rb"/>" + _S
+         + rb")*+</rPr>" + _S + rb")?+" + _RUN_TEXT + rb"</r>" + _S + rb")++)"
+         + rb"(?:<rPh" + _ATT + rb">" + _S + _RUN_TEXT + rb"</rPh>" + _S + rb")*+(?:<phoneticPr" + _ATT + rb"/>" + _S
+         + rb")?+")
+_EMPTY_VALUE = rb"<v" + _S + rb"/>" + _S
 
 
-def _scan_pattern(letters: tuple[bytes, ...] | None) -> re.Pattern[bytes]:
-    """A pattern matching row start tags and the cells of the wanted columns
-    (any column when ``letters`` is None); the regex engine skips the rest.
-    Groups: 1-3 a row's number (when its first attribute), other attributes
-    and self-closing slash; 4-6 a cell's column letters, row digits and
-    attributes; 7 the text of a cell whose only content is ``<v>``; 8 the
-    text of a cell whose only content is ``<is><t>``; 9 any other content."""
-    columns = rb"[A-Z]{1,3}" if letters is None else b"|".join(letters)
-    return re.compile(
-        rb'<row(?: r="([0-9]{1,7})")?' + _ATTRS + _WS + rb"*(/?)>"
-        rb'|<c r="(' + columns + rb')([0-9]{1,7})"' + _ATTRS + _WS
-        + rb"*(?:/>|><v>([^<]*)</v></c>|><is><t>([^<]*)</t></is></c>|>(.*?)</c>)",
-        re.S,
-    )
+def _cell_pattern(letters: bytes, *, capture: bool, same_row: bool = True) -> bytes:
+    """One cell of these column letters. ``capture``: groups for its
+    attributes, formula, value text and inline-string runs (and, without
+    ``same_row``, its column letters first). ``same_row``: its reference
+    repeats the row's number (the ``row`` group of the row pattern)."""
+    digits = rb"(?P=row)" if same_row else rb"[0-9]{1,7}"
+    if not capture:
+        return (rb'<c r="' + letters + digits + rb'"' + _ATT + rb"(?:/>|>" + _S + rb"(?:" + _FORMULA + rb")?+"
+                rb"(?:<v>[^<]*+</v>" + _S + rb"|" + _EMPTY_VALUE + rb")?+(?:<is>" + _S + _RUNS + rb"</is>" + _S
+                + rb")?+</c>)" + _S)
+    if not same_row:
+        letters = rb"(" + letters + rb")"
+    return (rb'<c r="' + letters + digits + rb'"(' + _ATT + rb")(?:/>|>" + _S + rb"(" + _FORMULA + rb")?+"
+            rb"(?:<v>([^<]*+)</v>" + _S + rb"|" + _EMPTY_VALUE + rb")?+(?:<is>" + _S + rb"(" + _RUNS + rb")</is>" + _S
+            + rb")?+</c>)" + _S)
+
+
+_ROW_START = _S + rb'<row r="(?P<row>[0-9]{1,7})"(' + _ATT + rb")(?:(/)>|>" + _S
+_ANY_CELL = re.compile(_cell_pattern(rb"[A-Z]{1,3}", capture=True, same_row=False))
+
+
+def _row_pattern(letters: tuple[bytes, ...] | None) -> re.Pattern[bytes]:
+    """A whole row in the canonical grammar, every cell checked. Groups: 1-3
+    the row's number, its other attributes and the slash of an empty row;
+    then, with ``letters`` None, 4 the row's cells (read with
+    :data:`_ANY_CELL`), else four groups for each wanted column in order
+    (attributes, formula, value text, inline runs; all None when the cell is
+    absent). Cells must come in column order for a wanted column to be read;
+    anything else does not match."""
+    if letters is None:
+        body = rb"(" + rb"(?:" + _cell_pattern(rb"[A-Z]{1,3}", capture=False) + rb")*+)"
+    else:
+        parts = []
+        for i, wanted in enumerate(letters):
+            later = b"|".join(letters[i:])
+            parts.append(rb"(?:" + _cell_pattern(rb"(?!(?:" + later + rb")[0-9])[A-Z]{1,3}", capture=False) + rb")*+")
+            parts.append(rb"(?:" + _cell_pattern(wanted, capture=True) + rb")?+")
+        every = b"|".join(letters)
+        parts.append(rb"(?:" + _cell_pattern(rb"(?!(?:" + every + rb")[0-9])[A-Z]{1,3}", capture=False) + rb")*+")
+        body = b"".join(parts)
+    return re.compile(_ROW_START + body + rb"</row>)" + _S)
 
 
 def _hidden(attributes: bytes) -> bool:
     return dict(_ATTR.findall(attributes)).get(b"hidden") in (b"1", b"true")
+
+
+def _slots(columns: tuple[int, ...] | None) -> list[tuple[int, int]] | None:
+    """For a row pattern of wanted columns: (column, index of its first group in ``m.groups()``)."""
+    return None if columns is None else [(column, 3 + 4 * i) for i, column in enumerate(columns)]
 
 
 class FastBook(Book):
@@ -558,14 +608,14 @@ class FastBook(Book):
         key = None if columns is None else tuple(column_letter(c).encode() for c in columns)
         pattern = self._patterns.get(key)
         if pattern is None:
-            pattern = self._patterns[key] = _scan_pattern(key)
+            pattern = self._patterns[key] = _row_pattern(key)
         return pattern
 
     def _rows(self, part: str, want: Want, gap: int) -> Iterator[SheetRow]:
-        """Scan the sheet: complete rows are taken in regions of about a chunk;
-        each region is checked for canonical form as a whole, then one
-        ``finditer`` visits its row tags and wanted cells."""
-        checker = _expat(False)
+        """Scan the sheet: complete rows are taken in regions of about a
+        chunk, and each row is matched whole by the row pattern, which checks
+        every cell against the canonical grammar and hands over the wanted
+        cells. Anything else raises :class:`NotCanonical`."""
         chunks = self._chunks(part)
         buf = b""
 
@@ -573,9 +623,7 @@ class FastBook(Book):
             nonlocal buf
             chunk = next(chunks, None)
             if chunk is None:
-                checker.Parse(b"", True)
                 return False
-            checker.Parse(chunk, False)
             buf += chunk
             return True
 
@@ -592,11 +640,10 @@ class FastBook(Book):
         tag = buf[at:close + 1]
 
         def finish(after: int) -> None:
-            """At the end of the sheet data: the rest of the document through
-            expat, and everything but the sheet data again with namespaces
-            resolved (the sheet data's prefixes are checked region by region)."""
+            """At the end of the sheet data: everything but the sheet data
+            through expat, with namespaces resolved."""
             while more():
-                pass  # each call feeds expat the next chunk; draining is the work
+                pass  # each call appends the next chunk to buf; reading to the end is the work
             outer = _expat(True)
             try:
                 outer.Parse(prolog + b"<sheetData/>" + buf[after:], True)
@@ -611,20 +658,14 @@ class FastBook(Book):
         buf = buf[close + 1:]
 
         counter = 1  # the next row number openpyxl would yield (rows before it are skipped)
-        number = 0  # the current row's number
-        digits = b""  # ... as written in its cells' references
-        skip = True  # the current row is skipped (repeated or out of order)
-        hidden = False
-        last = 0
         limit = HEAD_ROWS + gap
-        values: dict[int, Any] = {}
-        uncached: set[int] = set()
+        wanted = want.columns
+        match = self._pattern(wanted).match
+        slots = _slots(wanted)
         max_col = want.max_col
-        cell = self._value
-        complex_cell = self._cell
         kinds = self._kinds
         strings = self.strings if self._strings_part is not None else []
-        columns: dict[bytes, int] = {}
+        cell_value = self._cell_value
         search_from = 0
         while True:
             stop = buf.find(b"</sheetData>")
@@ -641,97 +682,86 @@ class FastBook(Book):
             search_from = 0
             region = buf[:end]
             buf = buf[end:]
-            if b"<!" in region or b"<?" in region or b"xmlns" in region:
-                raise NotCanonical("comment, CDATA, processing instruction or namespace in the sheet data")
-            if region.count(b"<c") != region.count(b'<c r="') or _BAD_REFERENCE.search(region):
-                raise NotCanonical("cell without a leading, valid r attribute, or rich text with colours")
-            if _OUTSIDE_ROWS.search(region) or region.lstrip(b" \t\r\n")[:4] not in (b"<row", b""):
-                raise NotCanonical("markup between rows")
-            rows_seen = 0
+            # What the grammar does not look at: namespaces, bytes XML does not allow, UTF-8.
+            if b"xmlns" in region or len(region.translate(None, _CONTROL)) != len(region):
+                raise NotCanonical("namespace declaration or control character in the sheet data")
+            if not region.isascii():
+                try:
+                    region.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise NotCanonical("sheet data that is not UTF-8") from None
             pos = 0
-            while True:
-                wanted = want.columns
-                restart = -1
-                for m in self._pattern(wanted).finditer(region, pos):
-                    if m.lastindex == 3:  # a row starts: the previous one is complete
-                        if values or uncached:
-                            last = number
-                            limit = max(last, HEAD_ROWS) + gap
-                            yield _row(SheetRow, (number, hidden, values, frozenset(uncached) if uncached else _NONE))
-                            values, uncached = {}, set()
-                            if want.columns is not wanted:
-                                restart = m.start()
-                                break
-                        rows_seen += 1
-                        digits, attributes, slash = m.group(1, 2, 3)
-                        hidden = b"hidden" in attributes and _hidden(attributes)
-                        if digits is None:
-                            r = dict(_ATTR.findall(attributes)).get(b"r")
-                            digits = r if r is not None else str(number + 1).encode()
-                            if not digits.isdigit() or len(digits) > 7:
-                                raise NotCanonical("row number that is not a whole number")
-                        number = int(digits)
-                        if digits[0] == 48:  # leading zeros: cells would not repeat them
-                            digits = str(number).encode()
-                        skip = number < counter or bool(slash)
-                        if number < counter:
-                            continue  # a repeated or out-of-order row: openpyxl skips it
-                        counter = number + 1
-                        if number > limit:
-                            return
-                        continue
-                    if skip:
-                        continue
-                    letters, row_digits, attributes, text, inline, content = m.group(4, 5, 6, 7, 8, 9)
-                    if row_digits != digits:
-                        raise NotCanonical("cell reference of another row")
-                    column = columns.get(letters)
-                    if column is None:
-                        column = columns[letters] = _column_number(letters)
-                        if column > max_col:
-                            columns[letters] = 1 << 30
-                    if column > max_col:
-                        continue
-                    value: Any
-                    if text:
-                        kind = kinds.get(attributes)
-                        if kind is None:
-                            kind = self._kind(attributes)
-                        if kind == 1 and text.isascii():  # a plain number
-                            value = float(text) if b"." in text or b"E" in text or b"e" in text else int(text)
-                        elif kind == 2:  # a shared string
-                            value = strings[int(text)]
-                        else:
-                            value = cell(attributes, text)
-                        formula = False
-                    elif inline is not None and self._attributes_of(attributes)[1] == b"inlineStr":
-                        value, formula = _xml_text(inline), False
-                    elif inline is not None:  # <is> in a cell of another type: as openpyxl, no value
-                        value, formula = None, False
-                    elif content:
-                        value, formula = complex_cell(attributes, content)
-                    else:
-                        value, formula = None, False
-                    if value is not None:
-                        values[column] = value
-                        if uncached:
-                            uncached.discard(column)
-                    else:
-                        if values:
-                            values.pop(column, None)
-                        if formula:
-                            uncached.add(column)
-                        elif uncached:
-                            uncached.discard(column)
-                if restart < 0:
+            size = len(region)
+            while pos < size:
+                m = match(region, pos)
+                if m is None:
+                    if region[pos:].strip(b" \t\r\n"):
+                        raise NotCanonical(f"row the scanner does not read ({region[pos:pos + 40]!r}...)")
                     break
-                pos = restart
-            if rows_seen != region.count(b"<row"):
-                raise NotCanonical("row tag the scanner does not read")
+                pos = m.end()
+                groups = m.groups()
+                number = int(groups[0])
+                if groups[0][0] == 48:  # leading zeros: cells would not repeat them
+                    raise NotCanonical("row number with leading zeros")
+                if number < counter:
+                    continue  # a repeated or out-of-order row: openpyxl skips it
+                counter = number + 1
+                if number > limit:
+                    return
+                if groups[2] is not None:
+                    continue  # <row .../>: no cells
+                values: dict[int, Any] = {}
+                uncached: set[int] | None = None
+                if slots is None:  # every column up to max_col: the cells one by one
+                    for letters, attributes, formula, text, runs in _ANY_CELL.findall(groups[3]):
+                        column = _column_number(letters)
+                        if column > max_col:
+                            continue
+                        value, is_formula = cell_value(attributes, formula, text, runs)
+                        if value is not None:
+                            values[column] = value
+                            if uncached:
+                                uncached.discard(column)
+                        else:
+                            values.pop(column, None)
+                            if is_formula:
+                                uncached = uncached or set()
+                                uncached.add(column)
+                            elif uncached:
+                                uncached.discard(column)
+                else:
+                    for column, i in slots:
+                        attributes = groups[i]
+                        if attributes is None:
+                            continue  # no such cell
+                        text = groups[i + 2]
+                        if text:
+                            kind = kinds.get(attributes)
+                            if kind is None:
+                                kind = self._kind(attributes)
+                            if kind == 1 and text.isascii():  # a plain number
+                                values[column] = float(text) if b"." in text or b"E" in text or b"e" in text \
+                                    else int(text)
+                                continue
+                            if kind == 2:  # a shared string
+                                values[column] = strings[int(text)]
+                                continue
+                        value, is_formula = cell_value(attributes, groups[i + 1], text, groups[i + 3])
+                        if value is not None:
+                            values[column] = value
+                        elif is_formula:
+                            uncached = uncached or set()
+                            uncached.add(column)
+                if values or uncached:
+                    limit = max(number, HEAD_ROWS) + gap
+                    hidden = b"hidden" in groups[1] and _hidden(groups[1])
+                    yield _row(SheetRow, (number, hidden, values, frozenset(uncached) if uncached else _NONE))
+                    if want.columns is not wanted:  # the caller narrowed the columns after the header row
+                        wanted = want.columns
+                        match = self._pattern(wanted).match
+                        slots = _slots(wanted)
             if stop >= 0:
                 finish(len(b"</sheetData>"))
-                if values or uncached:
-                    yield SheetRow(number, hidden, values, frozenset(uncached) if uncached else _NONE)
                 return
 
     def _check_prolog(self, prolog: bytes) -> None:
@@ -762,6 +792,8 @@ class FastBook(Book):
     def _attributes_of(self, attributes: bytes) -> tuple[int | None, bytes]:
         parsed = self._attributes.get(attributes)
         if parsed is None:
+            if b"&" in attributes:
+                raise NotCanonical("reference in a cell's attributes")
             found = dict(_ATTR.findall(attributes))
             style = found.get(b"s")
             parsed = (int(style) if style else None, found.get(b"t", b"n"))
@@ -797,16 +829,13 @@ class FastBook(Book):
             return None
         return _xml_text(text)
 
-    def _cell(self, attributes: bytes, content: bytes) -> tuple[Any, bool]:
-        """A cell with any other content: its value and whether it is a formula."""
-        c = _CONTENT.fullmatch(content)
-        if c is None:
-            raise NotCanonical("cell content the scanner does not read")
-        formula = c.group(1) is not None
-        text, inline = c.group(2), c.group(3)
+    def _cell_value(self, attributes: bytes, formula: bytes | None, text: bytes | None,
+                    runs: bytes | None) -> tuple[Any, bool]:
+        """A cell's value as openpyxl's data_only mode gives it, and whether
+        it holds a formula."""
         if self._attributes_of(attributes)[1] == b"inlineStr":
-            return (_inline_text(inline) if inline is not None else None), formula
-        return (self._value(attributes, text) if text else None), formula
+            return (_inline_text(runs) if runs else None), bool(formula)
+        return (self._value(attributes, text) if text else None), bool(formula)
 
     def _date(self, number: float, style: int) -> Any:
         from openpyxl.utils.datetime import from_excel
