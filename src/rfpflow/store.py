@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import attrs
 
 from rfpflow.errors import RfpflowError
-from rfpflow.serde import to_data, untag
+from rfpflow.serde import dumps, to_data, untag
 
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64
@@ -193,7 +193,7 @@ class _SqliteTransaction:
         self.conn.execute(
             "INSERT INTO records (collection, key, data) VALUES (?, ?, ?)"
             " ON CONFLICT (collection, key) DO UPDATE SET data = excluded.data",
-            (collection, key, canonical(to_data(data))),
+            (collection, key, dumps(data)),
         )
 
     def get(self, collection: str, key: str) -> Any | None:
