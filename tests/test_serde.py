@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 
 from rfpflow import serde
-from rfpflow.model import Certification, Stage
+from rfpflow.model import Bid, Certification, PriceLine, Stage
 from rfpflow.store import canonical
 from rfpflow.workflow import StoredBid
 from rfpflow.xlsx_bid_reader import read_bid_workbook
@@ -45,9 +45,24 @@ def test_enums_dates_mappings_and_nested_records_match_to_data() -> None:
         stage=Stage.AWARDED,
         when=dt.datetime(2027, 3, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
         day=dt.date(2027, 2, 28),
-        nested={"b": Decimal("1.50"), "a": [Certification("ISO 9001", dt.date(2028, 6, 30), "Certifications!B5"), None, 2.5]},
+        nested={"b": Decimal("1.50"),
+                "a": [Certification("ISO 9001", dt.date(2028, 6, 30), "Certifications!B5"), None, 2.5]},
         items=(Decimal("-0"), "=cmd|' /C calc'!A0", True, 7),
     )
 
     assert serde.dumps(odd) == canonical(serde.to_data(odd))
     assert '"stage":"awarded"' in serde.dumps(odd)
+
+
+def test_price_lines_are_stored_as_rows_and_the_older_object_form_still_loads() -> None:
+    line = PriceLine("L1", Decimal("12"), Decimal("82000.50"), "Pricing!E4")
+    bid = Bid("acme", "Acme Ltd.", "acme.xlsx", prices=(line, PriceLine("L2", Decimal("1"), Decimal("0"))))
+
+    text = serde.dumps(bid)
+
+    assert '"prices":[["L1","12","82000.50","Pricing!E4"],["L2","1","0",null]]' in text
+    assert serde.from_data(Bid, json.loads(text)) == bid
+    older = json.loads(text)
+    older["prices"][0] = {"item_id": "L1", "quantity": {"$decimal": "12"}, "unit_price": {"$decimal": "82000.50"},
+                          "cell": "Pricing!E4"}
+    assert serde.from_data(Bid, older) == bid

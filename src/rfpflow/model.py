@@ -271,6 +271,11 @@ class Answer:
 
 @attrs.frozen
 class PriceLine:
+    """One priced line of a bid. Stored as a row (see :mod:`rfpflow.serde`):
+    a bid may hold tens of thousands."""
+
+    __serde_row__ = True
+
     item_id: str
     quantity: Decimal
     unit_price: Decimal

@@ -4,6 +4,13 @@ Decimals, dates and date-times are tagged (``{"$decimal": "1234.50"}``) so that
 values inside free-form mappings (a bid's ``fields``) come back with their
 type; attrs records are rebuilt from their type hints. The JSON text is
 canonical (sorted keys, no spaces), so equal records give equal bytes and hashes.
+
+A record class that comes by the ten thousand (a bid's price lines) may set
+``__serde_row__ = True``: it is then written as a row, a list of its fields in
+order, with its Decimal fields as plain strings (its type hints say what they
+are) -- ``["L1", "12", "82000", "Pricing!E4"]`` instead of an object of four
+keys and two tagged decimals: a third of the size and of the time. Rows and
+objects are both read back, so stores written before still load.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 import attrs
@@ -56,7 +63,13 @@ _ENCODERS: dict[type, Callable[[Any], Any]] = {Decimal: _decimal, list: _sequenc
 
 def _encoder(kind: type) -> Callable[[Any], Any]:
     encode: Callable[[Any], Any]
-    if attrs.has(kind):
+    if attrs.has(kind) and getattr(kind, "__serde_row__", False):
+        plan = _row_plan(kind)
+
+        def encode(value: Any) -> Any:
+            return [to_data(str(field) if decimal else field)
+                    for name, decimal in plan for field in (getattr(value, name),)]
+    elif attrs.has(kind):
         names = tuple(f.name for f in attrs.fields(kind))
 
         def encode(value: Any) -> Any:
@@ -109,8 +122,46 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(__import__(cls.__module__, fromlist=["_"])))
 
 
+@cache
+def _row_plan(kind: type) -> tuple[tuple[str, bool], ...]:
+    """A row class's fields in order, each with whether it is a Decimal field
+    (written as a plain string). A Decimal field must hold a Decimal."""
+    hints = _hints(kind)
+    return tuple((f.name, hints[f.name] is Decimal) for f in attrs.fields(kind))
+
+
+@cache
+def _row_decoders(kind: type) -> tuple[Callable[[Any], Any], ...]:
+    """How each field of a row is read back: Decimal fields from their string,
+    text as it is, anything else through :func:`_convert`."""
+    hints = _hints(kind)
+    decoders: list[Callable[[Any], Any]] = []
+    for name, decimal in _row_plan(kind):
+        hint = hints[name]
+        if decimal:
+            decoders.append(Decimal)
+        elif hint is str or hint == str | None:
+            decoders.append(_same)
+        else:
+            decoders.append(partial(_convert, hint))
+    return tuple(decoders)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _from_row(cls: type[T], row: list[Any]) -> T:
+    decoders = _row_decoders(cls)  # type: ignore[arg-type]  # attrs classes are hashable
+    if len(row) != len(decoders):
+        raise ValueError(f"a stored {cls.__name__} row has {len(row)} fields, not {len(decoders)}")
+    return cls(*[decode(value) for decode, value in zip(decoders, row, strict=True)])
+
+
 def from_data(cls: type[T], data: Any) -> T:
     """Rebuild an attrs record of type ``cls`` from :func:`to_data` output."""
+    if isinstance(data, list):
+        return _from_row(cls, data)
     hints = _hints(cls)  # type: ignore[arg-type]  # attrs classes are hashable
     kwargs = {}
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # callers pass attrs classes
@@ -136,6 +187,8 @@ def _convert(hint: Any, value: Any) -> Any:
     if origin is tuple:
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
+            if getattr(args[0], "__serde_row__", False):
+                return tuple(_from_row(args[0], v) if isinstance(v, list) else from_data(args[0], v) for v in value)
             return tuple(_convert(args[0], v) for v in value)
         return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
     if origin in (Mapping, dict, typing.Mapping):
@@ -167,11 +220,22 @@ _UNWRAP: dict[type, Callable[[Any], Any]] = {Decimal: _decimal}
 
 def _unwrapper(kind: type) -> Callable[[Any], Any]:
     unwrap: Callable[[Any], Any]
-    if attrs.has(kind):
+    if attrs.has(kind) and getattr(kind, "__serde_row__", False):
+        plan = _row_plan(kind)
+
+        def unwrap(value: Any) -> Any:
+            return [str(field) if decimal else field for name, decimal in plan for field in (getattr(value, name),)]
+    elif attrs.has(kind):
         names = tuple(f.name for f in attrs.fields(kind))
 
         def unwrap(value: Any) -> Any:
-            return {name: getattr(value, name) for name in names}
+            fields = {}
+            for name in names:
+                field = getattr(value, name)
+                # Decimals are tagged here, not left to another call back from the encoder
+                # (a price line holds two).
+                fields[name] = {"$decimal": str(field)} if type(field) is Decimal else field
+            return fields
     elif issubclass(kind, Mapping):
         def unwrap(value: Any) -> Any:
             return {str(k): v for k, v in value.items()}

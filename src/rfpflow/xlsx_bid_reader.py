@@ -651,14 +651,15 @@ class _BidReader:
         lines = state.lines
         prefix = f"{table.sheet}!{column_letter(c_price)}"
         for row in table.rows:
-            values = row.values
+            number, _, values, uncached = row
             raw_id = values.get(c_id)
             item = exact.get(raw_id) if type(raw_id) is str else None
             # The common case -- a known item, its price a number -- stays on this short path.
-            if item is None or row.uncached or state.after_total or item.id in seen:
+            if item is None or uncached or state.after_total or raw_id in seen:
                 self.pricing_row(state, row)
                 continue
-            seen[item.id] = row.number
+            item_id = item.id
+            seen[item_id] = number
             if c_quantity is not None:
                 raw_quantity = values.get(c_quantity)
                 if raw_quantity is not None and (type(raw_quantity) not in (int, float)
@@ -669,10 +670,10 @@ class _BidReader:
             if type(raw_price) is float and 0 < raw_price < 1e15:
                 text = format(raw_price, ".15g")
                 if "e" not in text:
-                    lines[item.id] = PriceLine(item.id, item.quantity, Decimal(text), prefix + str(row.number))
+                    lines[item_id] = PriceLine(item_id, item.quantity, Decimal(text), prefix + str(number))
                     continue
             elif type(raw_price) is int and 0 <= raw_price < _MAX_INT_AMOUNT:
-                lines[item.id] = PriceLine(item.id, item.quantity, Decimal(raw_price), prefix + str(row.number))
+                lines[item_id] = PriceLine(item_id, item.quantity, Decimal(raw_price), prefix + str(number))
                 continue
             self.price(state, row, item)  # the long way, reporting what is wrong
         if state.below_total:

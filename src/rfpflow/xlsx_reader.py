@@ -391,16 +391,50 @@ _SI_SIMPLE = re.compile(rb'<t(?: xml:space="preserve")?>([^<]*)</t></si>[ \t\r\n
 _SI_ALL = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
 
 
+_SST_CANONICAL_ROOT = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:<\?xml(?: [\w:]+=(?:\"[^\"<]*\"|'[^'<]*'))*[ \t\r\n]*\?>)?[ \t\r\n]*"
+    rb'<sst(?:[ \t\r\n]+[\w:]+="[^"<&]*")*[ \t\r\n]*>'
+)
+_SST_CANONICAL = re.compile(rb'(?:<si><t(?: xml:space="preserve")?>[^<]*+</t></si>[ \t\r\n]*+)*+')
+
+
 def _shared_strings(data: bytes) -> list[str]:
     """The shared-string table, as openpyxl's ``read_string_table`` gives it.
 
-    The part is checked for well-formedness by expat as a whole. In the
-    canonical form -- every item ``<si><t>text</t></si>`` -- the texts are cut
-    out with one regular expression; items with rich text or phonetic runs
-    are parsed by expat one by one, and a table in another form as a whole.
+    A table in the canonical form -- UTF-8, every item ``<si><t>text</t></si>``
+    -- is checked against that grammar by one regular expression and its
+    texts are cut out by another; the characters are checked as a parser
+    would (no bytes XML forbids, valid UTF-8 and references). Any other table
+    goes through expat as a whole, which also refuses a damaged one; items
+    with rich text or phonetic runs are then parsed one by one.
     """
     if not data:
         return []
+    root = _SST_ROOT.match(data)
+    end = data.rfind(b"</sst>")
+    encoding = _DECL_ENCODING.match(data)
+    if (
+        root is not None
+        and _SST_CANONICAL_ROOT.fullmatch(root.group(0)) is not None
+        and _DEFAULT_NS.search(root.group(0)) is not None
+        and _PREFIXED_MAIN_NS.search(root.group(0)) is None
+        and (encoding is None or encoding.group(1).lower().replace(b"-", b"") == b"utf8")
+        and end >= 0
+        and not data[end + 6:].strip(b" \t\r\n")
+    ):
+        body = data[root.end():end]
+        if _SST_CANONICAL.fullmatch(body) and len(body.translate(None, _CONTROL)) == len(body):
+            simple = _SI_ALL.findall(body)
+            plain = b"&" not in body and b"\r" not in body
+            texts = [t.decode("utf-8") for t in simple] if plain else [_xml_text(t) for t in simple]
+            if b"x005F_" in body:
+                texts = [t.replace("x005F_", "") for t in texts]  # as openpyxl's read_string_table
+            return texts
+    return _shared_strings_parsed(data)
+
+
+def _shared_strings_parsed(data: bytes) -> list[str]:
+    """Any other table: well-formedness by expat, then item by item."""
     checker = _expat(False)
     try:
         checker.Parse(data, True)
@@ -419,15 +453,10 @@ def _shared_strings(data: bytes) -> list[str]:
     ):
         return [s.replace("x005F_", "") for s in _parse_items(iter([data]), "shared strings")]
     body = data[root.end():end]
-    simple = _SI_ALL.findall(body)
-    if len(simple) == body.count(b"<si>"):
-        plain = b"&" not in body and b"\r" not in body
-        texts = [t.decode("utf-8") for t in simple] if plain else [_xml_text(t) for t in simple]
-    else:
-        pieces = body.split(b"<si>")
-        if pieces[0].strip(b" \t\r\n"):
-            return [s.replace("x005F_", "") for s in _parse_items(iter([data]), "shared strings")]
-        texts = [_string_item(piece) for piece in pieces[1:]]
+    pieces = body.split(b"<si>")
+    if pieces[0].strip(b" \t\r\n"):
+        return [s.replace("x005F_", "") for s in _parse_items(iter([data]), "shared strings")]
+    texts = [_string_item(piece) for piece in pieces[1:]]
     if b"x005F_" in body:
         texts = [t.replace("x005F_", "") for t in texts]  # as openpyxl's read_string_table
     return texts
@@ -508,7 +537,7 @@ def _cell_pattern(letters: bytes, *, capture: bool, same_row: bool = True) -> by
             + rb")?+</c>)" + _S)
 
 
-_ROW_START = _S + rb'<row r="(?P<row>[0-9]{1,7})"(' + _ATT + rb")(?:(/)>|>" + _S
+_ROW_START = _S + rb'<row r="(?P<row>[1-9][0-9]{0,6})"(' + _ATT + rb")(?:(/)>|>" + _S
 _ANY_CELL = re.compile(_cell_pattern(rb"[A-Z]{1,3}", capture=True, same_row=False))
 
 
@@ -701,8 +730,6 @@ class FastBook(Book):
                 pos = m.end()
                 groups = m.groups()
                 number = int(groups[0])
-                if groups[0][0] == 48:  # leading zeros: cells would not repeat them
-                    raise NotCanonical("row number with leading zeros")
                 if number < counter:
                     continue  # a repeated or out-of-order row: openpyxl skips it
                 counter = number + 1
@@ -736,15 +763,13 @@ class FastBook(Book):
                             continue  # no such cell
                         text = groups[i + 2]
                         if text:
-                            kind = kinds.get(attributes)
-                            if kind is None:
-                                kind = self._kind(attributes)
+                            kind = kinds.get(attributes) or self._kind(attributes)
+                            if kind == 2:  # a shared string
+                                values[column] = strings[int(text)]
+                                continue
                             if kind == 1 and text.isascii():  # a plain number
                                 values[column] = float(text) if b"." in text or b"E" in text or b"e" in text \
                                     else int(text)
-                                continue
-                            if kind == 2:  # a shared string
-                                values[column] = strings[int(text)]
                                 continue
                         value, is_formula = cell_value(attributes, groups[i + 1], text, groups[i + 3])
                         if value is not None:
@@ -778,9 +803,9 @@ class FastBook(Book):
 
     def _kind(self, attributes: bytes) -> int:
         """How a cell with these attributes is read on the short path: 1 a
-        number that is not a date, 2 a shared string, 0 anything else."""
+        number that is not a date, 2 a shared string, 3 anything else."""
         style_id, data_type = self._attributes_of(attributes)
-        kind = 0
+        kind = 3
         if data_type == b"n" and (style_id is None or style_id not in self.styles.dates):
             kind = 1
         elif data_type == b"s":

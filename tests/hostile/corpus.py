@@ -185,7 +185,8 @@ def _price(item: str) -> Callable[[dict[str, Any]], Any]:
     def get(bid: dict[str, Any]) -> Any:
         from tests.hostile.harness import plain
 
-        return next(p["unit_price"] for p in plain(bid["bid"]["prices"]) if p["item_id"] == item)
+        # price lines are stored as rows: [item_id, quantity, unit_price, cell]
+        return next(plain(line[2]) for line in bid["bid"]["prices"] if line[0] == item)
     return get
 
 
