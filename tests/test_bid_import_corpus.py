@@ -436,3 +436,42 @@ def test_damaged_xml_never_splits_the_readers_long(
     corpus: dict[str, tuple[Case, Path]], rfp: Rfp, tmp_path: Path
 ) -> None:
     _mutations(corpus, rfp, tmp_path, 1500, seed=2)
+
+
+_ALL_DEFERRED = Limits(verify_while_reading_min=1)
+"""Every part left to be verified while reading (by default only parts of 4 MB and more are)."""
+
+
+def _outcome_with(path: Path, rfp: Rfp, limits: Limits) -> Bid | list[Problem]:
+    try:
+        return read_bid_workbook(path, rfp, limits=limits)
+    except InputFileError as exc:
+        return list(exc.problems)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_verifying_parts_while_reading_changes_no_outcome(
+    name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp
+) -> None:
+    path = corpus[name][1]
+    assert _outcome_with(path, rfp, _ALL_DEFERRED) == _outcome_with(path, rfp, Limits())
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet5.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml",
+                                  "docProps/app.xml", "xl/sharedStrings.xml"])
+def test_a_crc_error_in_a_part_verified_while_reading_is_still_refused_as_damaged(
+    part: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp, tmp_path: Path
+) -> None:
+    """Pricing (read to the end), Instructions (never read), styles, document properties and the
+    shared strings (xlsxwriter's workbook has them): each damaged in turn, each part deferred."""
+    from tests.hostile.xlsx_edit import corrupt_member
+
+    source = corpus["xlsxwriter"][1]
+    damaged = corrupt_member(source, tmp_path / "damaged.xlsx", part)
+    assert part in check_workbook_file(source, limits=_ALL_DEFERRED, defer_large=True).unverified
+
+    deferred = _outcome_with(damaged, rfp, _ALL_DEFERRED)
+
+    assert deferred == _outcome_with(damaged, rfp, Limits())
+    assert isinstance(deferred, list) and "is a damaged Excel file" in deferred[0].message, deferred
+    assert deferred[0].place == part

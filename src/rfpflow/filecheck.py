@@ -22,7 +22,12 @@ vendor typed, the content is what the program wrote.
   binary ``.xlsb``, Word or PowerPoint files, plain ZIP archives.
 * Damaged: a ZIP whose central directory or member data is cut short or
   corrupt. Every member is decompressed once (and discarded), so a CRC error
-  is found here rather than halfway through parsing.
+  is found here rather than halfway through parsing -- except, when the
+  caller asks (``defer_large``), members of 4 MB and more: a reader that
+  streams them anyway, bounded, checks them as it goes (the fast bid reader
+  does), and :func:`verify_members` the ones it did not read to the end, so a
+  large sheet is not unpacked twice. The outcome is the same either way
+  (tested).
 
 **Zip bombs.** Limits (:class:`Limits`) are checked against the sizes the ZIP
 directory declares *before* anything is decompressed: total and per-member
@@ -61,7 +66,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -124,6 +129,11 @@ class Limits:
     prolog_bytes: int = attrs.field(default=64 * 1024, validator=_positive)
     """How much of each XML part is read to find its root element (a longer
     prolog is refused) and of each worksheet to find its dimension."""
+    verify_while_reading_min: int = attrs.field(default=4 * MB, validator=_positive)
+    """With ``defer_large``, members declared at least this large are not
+    unpacked by the checks (only their prolog is read): the reader that
+    streams them anyway checks their size and CRC, and
+    :func:`verify_members` the ones it did not read to the end."""
 
 
 @attrs.frozen
@@ -143,6 +153,9 @@ class WorkbookFileInfo:
     """Things the officer should know; the file is accepted nevertheless."""
     date1904: bool = False
     """The workbook uses the 1904 date system (Excel serial 0 = 1904-01-01)."""
+    unverified: tuple[str, ...] = ()
+    """Members not yet unpacked to the end (see ``defer_large``): their actual
+    size and CRC are still to be checked."""
 
 
 # ---------------------------------------------------------------------------
@@ -568,16 +581,24 @@ def _is_worksheet(name: str) -> bool:
     return name.startswith("xl/worksheets/") and name.lower().endswith(".xml") and "/_rels/" not in name
 
 
-def _verify_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+def _verify_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, *,
+                    prolog_only: bool = False) -> None:
     """Decompress every member once, keeping nothing: actual sizes against the
     limits, the prolog of every XML part, and the CRC (checked by ``zipfile``
-    at the end of each member)."""
+    at the end of each member). With ``prolog_only``, only as much as the
+    prolog check needs."""
     actual_total = 0
     for info in infos:
         xml = _is_xml_part(info.filename)
+        if prolog_only and not xml:
+            continue
         head = bytearray()
         size = 0
         for chunk in _stream(zf, info):
+            if prolog_only and len(head) + len(chunk) >= limits.prolog_bytes:
+                head += chunk[: limits.prolog_bytes - len(head)]
+                size = info.file_size  # not read to the end; the size was checked as declared
+                break
             size += len(chunk)
             actual_total += len(chunk)
             if size > limits.max_member_uncompressed or actual_total > limits.max_total_uncompressed:
@@ -625,12 +646,19 @@ def _read_workbook_part(path: Path, zf: zipfile.ZipFile, part: str, limits: Limi
     return date1904, sheets
 
 
-def check_workbook_file(path: Path, *, limits: Limits = Limits()) -> WorkbookFileInfo:
+def check_workbook_file(path: Path, *, limits: Limits = Limits(), defer_large: bool = False) -> WorkbookFileInfo:
     """Check that ``path`` is a readable, safe .xlsx/.xlsm workbook.
 
     Raises :class:`InputFileError` naming the file, saying what it is
     (a CSV file, an old .xls, a damaged download, a possible ZIP bomb, ...)
     and what to do. See the module documentation for every check.
+
+    With ``defer_large``, members declared at least
+    ``limits.verify_while_reading_min`` bytes are checked (sizes declared,
+    prolog) but not unpacked to the end: they are listed in
+    ``unverified``, and the caller must pass those it did not stream to the
+    end itself to :func:`verify_members` before it trusts anything read --
+    and all of them before a parser that does not bound what it unpacks.
     """
     path = Path(path)
     if not path.exists():
@@ -677,7 +705,9 @@ def check_workbook_file(path: Path, *, limits: Limits = Limits()) -> WorkbookFil
                 f"has {worksheets} worksheets, more than the limit of {limits.max_sheets}; ask the vendor to "
                 "remove the sheets that are not part of the bid",
             )
-        _verify_members(path, zf, infos, limits)
+        later = [i for i in infos if defer_large and i.file_size >= limits.verify_while_reading_min]
+        _verify_members(path, zf, [i for i in infos if i not in later], limits)
+        _verify_members(path, zf, later, limits, prolog_only=True)
         date1904, sheet_count = _read_workbook_part(path, zf, part, limits)
         if sheet_count > limits.max_sheets:
             raise _refuse(
@@ -704,7 +734,19 @@ def check_workbook_file(path: Path, *, limits: Limits = Limits()) -> WorkbookFil
         total_uncompressed=total,
         warnings=tuple(warnings),
         date1904=date1904,
+        unverified=tuple(i.filename for i in later),
     )
+
+
+def verify_members(path: Path, names: Iterable[str], *, limits: Limits = Limits()) -> None:
+    """Unpack these members of an accepted workbook to the end, keeping
+    nothing: actual sizes against the limits and the CRC (the rest of
+    :func:`check_workbook_file`'s checks for members it left ``unverified``)."""
+    wanted = set(names)
+    if not wanted:
+        return
+    with _open_zip(path) as zf:
+        _verify_members(path, zf, [i for i in zf.infolist() if i.filename in wanted], limits)
 
 
 # ---------------------------------------------------------------------------

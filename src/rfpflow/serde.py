@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -122,6 +123,30 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(__import__(cls.__module__, fromlist=["_"])))
 
 
+def _row_fields(kind: type) -> dict[str, type]:
+    """The fields of a record class typed ``tuple[R, ...]`` with ``R`` a row class."""
+    out: dict[str, type] = {}
+    try:
+        hints = _hints(kind)
+    except (NameError, TypeError):  # hints that cannot be resolved (a plugin's record): no rows then
+        return out
+    for name, hint in hints.items():
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis \
+                and getattr(args[0], "__serde_row__", False):
+            out[name] = args[0]
+    return out
+
+
+def _fields_getter(names: tuple[str, ...]) -> Callable[[Any], list[Any]]:
+    """A function giving a record's fields, in order, as a new list."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda value: [getattr(value, name)]
+    get = operator.attrgetter(*names)
+    return lambda value: list(get(value))
+
+
 @cache
 def _row_plan(kind: type) -> tuple[tuple[str, bool], ...]:
     """A row class's fields in order, each with whether it is a Decimal field
@@ -222,19 +247,27 @@ def _unwrapper(kind: type) -> Callable[[Any], Any]:
     unwrap: Callable[[Any], Any]
     if attrs.has(kind) and getattr(kind, "__serde_row__", False):
         plan = _row_plan(kind)
+        fields_of = _fields_getter(tuple(name for name, _ in plan))
+        decimals = tuple(i for i, (_, decimal) in enumerate(plan) if decimal)
 
         def unwrap(value: Any) -> Any:
-            return [str(field) if decimal else field for name, decimal in plan for field in (getattr(value, name),)]
+            row = fields_of(value)
+            for i in decimals:
+                row[i] = str(row[i])
+            return row
     elif attrs.has(kind):
         names = tuple(f.name for f in attrs.fields(kind))
+        rows = {name: _unwrapper(row_kind) for name, row_kind in _row_fields(kind).items()}
 
         def unwrap(value: Any) -> Any:
             fields = {}
             for name in names:
                 field = getattr(value, name)
-                # Decimals are tagged here, not left to another call back from the encoder
-                # (a price line holds two).
-                fields[name] = {"$decimal": str(field)} if type(field) is Decimal else field
+                if type(field) is Decimal:  # tagged here, not in another call back from the encoder
+                    field = {"$decimal": str(field)}
+                elif name in rows:  # a bid's price lines: all rows at once, not a call back for each
+                    field = [rows[name](row) for row in field]
+                fields[name] = field
             return fields
     elif issubclass(kind, Mapping):
         def unwrap(value: Any) -> Any:

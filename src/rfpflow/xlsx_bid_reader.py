@@ -33,7 +33,7 @@ from rfpflow.cells import (
     parse_yes_no,
 )
 from rfpflow.errors import InputFileError, Problem
-from rfpflow.filecheck import Limits, WorkbookFileInfo, check_workbook_file, check_xml_safety
+from rfpflow.filecheck import Limits, WorkbookFileInfo, check_workbook_file, check_xml_safety, verify_members
 from rfpflow.model import Answer, Bid, Certification, LineItem, PriceLine, Question, Rfp
 from rfpflow.uscc import normalize_uscc, validate_uscc
 from rfpflow.xlsx_layout import (
@@ -130,13 +130,16 @@ def read_bid_workbook(
     name = display or path.name
     check_xml_safety()
     try:
-        info = check_workbook_file(path, limits=limits)
         if reader == "openpyxl":
-            return _read_with(OpenpyxlBook, path, rfp, info, name, limits)
+            return _read_with(OpenpyxlBook, path, rfp, check_workbook_file(path, limits=limits), name, limits)
+        # The fast reader bounds and CRC-checks what it unpacks, so large parts are not
+        # unpacked twice; openpyxl does not, so it waits for the full checks.
+        info = check_workbook_file(path, limits=limits, defer_large=True)
         try:
             return _read_with(FastBook, path, rfp, info, name, limits)
         except NotCanonical:
-            return _read_with(OpenpyxlBook, path, rfp, info, name, limits)
+            verify_members(path, info.unverified, limits=limits)
+            return _read_with(OpenpyxlBook, path, rfp, attrs.evolve(info, unverified=()), name, limits)
     except InputFileError as exc:
         raise _named(exc, path, name) from None
 
@@ -154,16 +157,26 @@ def _named(exc: InputFileError, path: Path, name: str) -> InputFileError:
 def _read_with(
     factory: Callable[..., Book], path: Path, rfp: Rfp, info: WorkbookFileInfo, name: str, limits: Limits
 ) -> Bid:
+    """Read with one reader. Members the file checks left unverified are
+    verified before the bid is returned -- and, when reading fails, before
+    the reader's own error, so damage is reported as the checks word it."""
     try:
         book = factory(path, limits=limits)
     except (SheetDamaged, ParseError, ExpatError, DefusedXmlException, zipfile.BadZipFile, LookupError, ValueError,
             TypeError, OSError, AttributeError, IndexError):
+        verify_members(path, info.unverified, limits=limits)
         raise _damaged(name, None) from None  # a part every sheet needs (styles, shared strings) is damaged
     with book:
         try:
-            return _BidReader(book, rfp, info, name).read()
+            bid = _BidReader(book, rfp, info, name).read()
         except SheetDamaged as exc:
+            verify_members(path, info.unverified, limits=limits)
             raise _damaged(name, exc.sheet) from None
+        except InputFileError:
+            verify_members(path, info.unverified, limits=limits)
+            raise
+        verify_members(path, set(info.unverified) - book.read_to_end, limits=limits)
+        return bid
 
 
 def _damaged(name: str, sheet: str | None) -> InputFileError:

@@ -160,6 +160,8 @@ class Book(abc.ABC):
     """The interface of both readers."""
 
     reader = "?"
+    read_to_end: set[str]
+    """Parts this reader unpacked to their end, bounding their size and checking their CRC."""
 
     @abc.abstractmethod
     def sheet_names(self) -> list[str]:
@@ -567,9 +569,12 @@ def _hidden(attributes: bytes) -> bool:
     return dict(_ATTR.findall(attributes)).get(b"hidden") in (b"1", b"true")
 
 
-def _slots(columns: tuple[int, ...] | None) -> list[tuple[int, int]] | None:
-    """For a row pattern of wanted columns: (column, index of its first group in ``m.groups()``)."""
-    return None if columns is None else [(column, 3 + 4 * i) for i, column in enumerate(columns)]
+def _slots(columns: tuple[int, ...] | None) -> list[tuple[int, int, int, int, int]] | None:
+    """For a row pattern of wanted columns: each column with the indexes in
+    ``m.groups()`` of its attributes, formula, value text and inline runs."""
+    if columns is None:
+        return None
+    return [(column, 3 + 4 * i, 4 + 4 * i, 5 + 4 * i, 6 + 4 * i) for i, column in enumerate(columns)]
 
 
 class FastBook(Book):
@@ -582,6 +587,7 @@ class FastBook(Book):
 
         self.path = Path(path)
         self.limits = limits
+        self.read_to_end = set()
         self.zf = zipfile.ZipFile(self.path)
         try:
             self.sheets, strings_part, date1904 = workbook_parts(self.zf, limits)
@@ -616,13 +622,11 @@ class FastBook(Book):
         return self._strings
 
     def _chunks(self, part: str) -> Iterator[bytes]:
-        total = 0
-        with self.zf.open(part) as fh:
-            while chunk := fh.read(_CHUNK):
-                total += len(chunk)
-                if total > self.limits.max_member_uncompressed:
-                    raise SheetDamaged(part, "part is larger than the limits allow")
-                yield chunk
+        """The part's bytes in chunks of about a megabyte, bounded by the
+        limits. A part read to its end is noted in :attr:`read_to_end`
+        (``zipfile`` has then checked its CRC)."""
+        yield from _read_chunks(self.zf, part, self.limits.max_member_uncompressed)
+        self.read_to_end.add(part)
 
     def rows(self, sheet: str, want: Want, gap: int) -> Iterator[SheetRow]:
         part = dict(self.sheets)[sheet]
@@ -757,28 +761,32 @@ class FastBook(Book):
                             elif uncached:
                                 uncached.discard(column)
                 else:
-                    for column, i in slots:
-                        attributes = groups[i]
+                    for column, at, formula_at, text_at, runs_at in slots:
+                        attributes = groups[at]
                         if attributes is None:
                             continue  # no such cell
-                        text = groups[i + 2]
+                        text = groups[text_at]
                         if text:
                             kind = kinds.get(attributes) or self._kind(attributes)
                             if kind == 2:  # a shared string
                                 values[column] = strings[int(text)]
                                 continue
-                            if kind == 1 and text.isascii():  # a plain number
-                                values[column] = float(text) if b"." in text or b"E" in text or b"e" in text \
-                                    else int(text)
-                                continue
-                        value, is_formula = cell_value(attributes, groups[i + 1], text, groups[i + 3])
+                            if kind == 1:  # a number that is not a date (int or float as openpyxl makes it)
+                                if text.isdigit():
+                                    values[column] = int(text)
+                                    continue
+                                if text.isascii():
+                                    values[column] = float(text) if b"." in text or b"E" in text or b"e" in text \
+                                        else int(text)
+                                    continue
+                        value, is_formula = cell_value(attributes, groups[formula_at], text, groups[runs_at])
                         if value is not None:
                             values[column] = value
                         elif is_formula:
                             uncached = uncached or set()
                             uncached.add(column)
                 if values or uncached:
-                    limit = max(number, HEAD_ROWS) + gap
+                    limit = (number if number > HEAD_ROWS else HEAD_ROWS) + gap
                     hidden = b"hidden" in groups[1] and _hidden(groups[1])
                     yield _row(SheetRow, (number, hidden, values, frozenset(uncached) if uncached else _NONE))
                     if want.columns is not wanted:  # the caller narrowed the columns after the header row
@@ -871,6 +879,16 @@ class FastBook(Book):
             return "#VALUE!"  # as openpyxl: a date serial out of range is an error value
 
 
+def _read_chunks(zf: zipfile.ZipFile, part: str, limit: int) -> Iterator[bytes]:
+    total = 0
+    with zf.open(part) as fh:
+        while chunk := fh.read(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise SheetDamaged(part, "part is larger than the limits allow")
+            yield chunk
+
+
 # ---------------------------------------------------------------------------
 # The openpyxl reader
 # ---------------------------------------------------------------------------
@@ -929,6 +947,7 @@ class OpenpyxlBook(Book):
         import openpyxl
 
         self.path = Path(path)
+        self.read_to_end = set()  # openpyxl reads whole workbooks only after the full file checks
         self.zf = zipfile.ZipFile(self.path)
         self._books: list[Any] = []
         try:
