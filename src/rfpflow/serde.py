@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 import attrs
 
+from rfpflow.bulk import gc_paused
+
 T = TypeVar("T")
 
 
@@ -229,7 +231,8 @@ def dumps(value: Any) -> str:
     separators=(",", ":"))``, written without building :func:`to_data`'s
     copy first -- the encoder asks for each record's fields as it meets the
     record, so a bid of 50,000 price lines never exists twice in memory."""
-    return _CANONICAL.encode(value)
+    with gc_paused():  # a bid's price lines become tens of thousands of lists
+        return _CANONICAL.encode(value)
 
 
 def _fields(value: Any) -> Any:
