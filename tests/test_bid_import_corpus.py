@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Mapping
@@ -475,3 +477,82 @@ def test_a_crc_error_in_a_part_verified_while_reading_is_still_refused_as_damage
     assert deferred == _outcome_with(damaged, rfp, Limits())
     assert isinstance(deferred, list) and "is a damaged Excel file" in deferred[0].message, deferred
     assert deferred[0].place == part
+
+
+_FORKS: list[int] = []
+
+
+@pytest.fixture
+def scan_in_child(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
+    """Switch the child scanning process on for every sheet (not only for sheets
+    of 4 MB and more), or off; forks are counted in ``_FORKS``."""
+    import rfpflow.xlsx_reader
+
+    fork = os.fork
+
+    def counted_fork() -> int:
+        pid = fork()
+        if pid:
+            _FORKS.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+
+    def switch(on: bool) -> None:
+        monkeypatch.setattr(rfpflow.xlsx_reader, "CHILD_SCAN_MIN", 0)
+        monkeypatch.setenv("RFPFLOW_NO_FORK", "0" if on else "1")
+
+    return switch
+
+
+def _no_child_left() -> bool:
+    """No child process of this one is left, running or unreaped."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
+@pytest.mark.parametrize("name", CASES)
+def test_a_sheet_scanned_by_a_child_process_reads_the_same(
+    name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp, scan_in_child: Callable[[bool], None]
+) -> None:
+    path = corpus[name][1]
+    scan_in_child(False)
+    alone = _outcome(path, rfp, "fast")
+    scan_in_child(True)
+    forks = len(_FORKS)
+
+    assert _outcome(path, rfp, "fast") == alone
+    assert _no_child_left()
+    if name == "clean":
+        assert len(_FORKS) > forks, "no sheet was scanned by a child"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
+def test_a_child_scanning_a_runaway_table_is_stopped_and_reaped(
+    rfp: Rfp, tmp_path: Path, scan_in_child: Callable[[bool], None]
+) -> None:
+    """The reader stops taking rows after the table's limit; the child still scanning is ended."""
+    path = write_vendor_workbook(tmp_path / "acme.xlsx", rfp, GOOD)
+    wb = openpyxl.load_workbook(path)
+    for offset in range(5000):
+        wb["Pricing"].cell(row=7 + offset, column=1, value=f"X{offset}")
+    wb.save(path)
+    scan_in_child(True)
+
+    problems = _outcome(path, rfp, "fast")
+
+    assert isinstance(problems, list) and "more than 1,002 rows" in problems[0].message
+    assert _no_child_left()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
+def test_damaged_xml_scanned_by_a_child_never_splits_the_readers(
+    corpus: dict[str, tuple[Case, Path]], rfp: Rfp, tmp_path: Path, scan_in_child: Callable[[bool], None]
+) -> None:
+    scan_in_child(True)
+    _mutations(corpus, rfp, tmp_path, 30, seed=3)
+    assert _no_child_left()
