@@ -23,10 +23,10 @@ vendor typed, the content is what the program wrote.
 * Damaged: a ZIP whose central directory or member data is cut short or
   corrupt. Every member is decompressed once (and discarded), so a CRC error
   is found here rather than halfway through parsing -- except, when the
-  caller asks (``defer_large``), members of 4 MB and more: a reader that
-  streams them anyway, bounded, checks them as it goes (the fast bid reader
-  does), and :func:`verify_members` the ones it did not read to the end, so a
-  large sheet is not unpacked twice. The outcome is the same either way
+  caller asks (``defer_large``), parts of 4 MB and more: the fast bid reader
+  unpacks those anyway, bounded, and checks them as it goes;
+  :func:`verify_members` then checks the ones it did not read to the end, so
+  a large sheet is not unpacked twice. The outcome is the same either way
   (tested).
 
 **Zip bombs.** Limits (:class:`Limits`) are checked against the sizes the ZIP
@@ -129,11 +129,12 @@ class Limits:
     prolog_bytes: int = attrs.field(default=64 * 1024, validator=_positive)
     """How much of each XML part is read to find its root element (a longer
     prolog is refused) and of each worksheet to find its dimension."""
-    verify_while_reading_min: int = attrs.field(default=4 * MB, validator=_positive)
+    verify_while_reading_min: int = attrs.field(default=4 * MB, validator=attrs.validators.ge(0))
     """With ``defer_large``, members declared at least this large are not
-    unpacked by the checks (only their prolog is read): the reader that
-    streams them anyway checks their size and CRC, and
-    :func:`verify_members` the ones it did not read to the end."""
+    unpacked by the checks -- only their prolog is read: the reader that
+    unpacks them anyway checks their size and CRC as it goes, and
+    :func:`verify_members` the ones it did not read to the end. (Smaller
+    members are unpacked here: reading a prolog unpacks most of them anyway.)"""
 
 
 @attrs.frozen
@@ -654,11 +655,12 @@ def check_workbook_file(path: Path, *, limits: Limits = Limits(), defer_large: b
     and what to do. See the module documentation for every check.
 
     With ``defer_large``, members declared at least
-    ``limits.verify_while_reading_min`` bytes are checked (sizes declared,
-    prolog) but not unpacked to the end: they are listed in
-    ``unverified``, and the caller must pass those it did not stream to the
-    end itself to :func:`verify_members` before it trusts anything read --
-    and all of them before a parser that does not bound what it unpacks.
+    ``limits.verify_while_reading_min`` bytes (4 MB) are checked (sizes
+    declared, prolog) but not unpacked to the end:
+    they are listed in ``unverified``, and the caller must pass those it did
+    not read to the end itself to :func:`verify_members` before it trusts
+    anything read -- and all of them before a parser that does not bound what
+    it unpacks.
     """
     path = Path(path)
     if not path.exists():
@@ -705,7 +707,11 @@ def check_workbook_file(path: Path, *, limits: Limits = Limits(), defer_large: b
                 f"has {worksheets} worksheets, more than the limit of {limits.max_sheets}; ask the vendor to "
                 "remove the sheets that are not part of the bid",
             )
-        later = [i for i in infos if defer_large and i.file_size >= limits.verify_while_reading_min]
+        # Parts read here whole (the package relationships, the workbook part, the content types)
+        # are verified by being read: zipfile checks the CRC at the end of each.
+        read_here = {"_rels/.rels", part, "[Content_Types].xml"}
+        later = [i for i in infos if defer_large and i.file_size >= limits.verify_while_reading_min
+                 and i.filename not in read_here]
         _verify_members(path, zf, [i for i in infos if i not in later], limits)
         _verify_members(path, zf, later, limits, prolog_only=True)
         date1904, sheet_count = _read_workbook_part(path, zf, part, limits)
@@ -738,15 +744,20 @@ def check_workbook_file(path: Path, *, limits: Limits = Limits(), defer_large: b
     )
 
 
-def verify_members(path: Path, names: Iterable[str], *, limits: Limits = Limits()) -> None:
+def verify_members(path: Path, names: Iterable[str], *, limits: Limits = Limits(),
+                   zf: zipfile.ZipFile | None = None) -> None:
     """Unpack these members of an accepted workbook to the end, keeping
     nothing: actual sizes against the limits and the CRC (the rest of
-    :func:`check_workbook_file`'s checks for members it left ``unverified``)."""
+    :func:`check_workbook_file`'s checks for members it left ``unverified``).
+    ``zf``: the workbook already open."""
     wanted = set(names)
     if not wanted:
         return
-    with _open_zip(path) as zf:
+    if zf is not None:
         _verify_members(path, zf, [i for i in zf.infolist() if i.filename in wanted], limits)
+        return
+    with _open_zip(path) as opened:
+        _verify_members(path, opened, [i for i in opened.infolist() if i.filename in wanted], limits)
 
 
 # ---------------------------------------------------------------------------

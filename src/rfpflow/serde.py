@@ -67,11 +67,10 @@ _ENCODERS: dict[type, Callable[[Any], Any]] = {Decimal: _decimal, list: _sequenc
 def _encoder(kind: type) -> Callable[[Any], Any]:
     encode: Callable[[Any], Any]
     if attrs.has(kind) and getattr(kind, "__serde_row__", False):
-        plan = _row_plan(kind)
+        row_of = _row_maker(kind)
 
         def encode(value: Any) -> Any:
-            return [to_data(str(field) if decimal else field)
-                    for name, decimal in plan for field in (getattr(value, name),)]
+            return [to_data(field) for field in row_of(value)]
     elif attrs.has(kind):
         names = tuple(f.name for f in attrs.fields(kind))
 
@@ -140,13 +139,22 @@ def _row_fields(kind: type) -> dict[str, type]:
     return out
 
 
-def _fields_getter(names: tuple[str, ...]) -> Callable[[Any], list[Any]]:
-    """A function giving a record's fields, in order, as a new list."""
-    if len(names) == 1:
-        name = names[0]
-        return lambda value: [getattr(value, name)]
+@cache
+def _row_maker(kind: type) -> Callable[[Any], list[Any]]:
+    """A function writing a row record as its row: its fields in order, the
+    Decimal ones as strings."""
+    plan = _row_plan(kind)
+    names = tuple(name for name, _ in plan)
+    decimals = tuple(i for i, (_, decimal) in enumerate(plan) if decimal)
     get = operator.attrgetter(*names)
-    return lambda value: list(get(value))
+
+    def row_of(value: Any) -> list[Any]:
+        row = list(get(value)) if len(names) > 1 else [get(value)]
+        for i in decimals:
+            row[i] = str(row[i])
+        return row
+
+    return row_of
 
 
 @cache
@@ -249,15 +257,7 @@ _UNWRAP: dict[type, Callable[[Any], Any]] = {Decimal: _decimal}
 def _unwrapper(kind: type) -> Callable[[Any], Any]:
     unwrap: Callable[[Any], Any]
     if attrs.has(kind) and getattr(kind, "__serde_row__", False):
-        plan = _row_plan(kind)
-        fields_of = _fields_getter(tuple(name for name, _ in plan))
-        decimals = tuple(i for i, (_, decimal) in enumerate(plan) if decimal)
-
-        def unwrap(value: Any) -> Any:
-            row = fields_of(value)
-            for i in decimals:
-                row[i] = str(row[i])
-            return row
+        unwrap = _row_maker(kind)
     elif attrs.has(kind):
         names = tuple(f.name for f in attrs.fields(kind))
         rows = {name: _unwrapper(row_kind) for name, row_kind in _row_fields(kind).items()}

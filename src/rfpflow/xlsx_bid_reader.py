@@ -177,7 +177,7 @@ def _read_with(
         except InputFileError:
             verify_members(path, info.unverified, limits=limits)
             raise
-        verify_members(path, set(info.unverified) - book.read_to_end, limits=limits)
+        verify_members(path, set(info.unverified) - book.read_to_end, limits=limits, zf=book.zf)
         return bid
 
 

@@ -178,6 +178,8 @@ class Book(abc.ABC):
     """The interface of both readers."""
 
     reader = "?"
+    zf: zipfile.ZipFile
+    """The workbook, open while the book is."""
     read_to_end: set[str]
     """Parts this reader unpacked to their end, bounding their size and checking their CRC."""
 
@@ -205,22 +207,25 @@ class Book(abc.ABC):
 # ---------------------------------------------------------------------------
 
 
-def _xml(zf: zipfile.ZipFile, name: str, limits: Limits) -> Any:
+def _xml(zf: zipfile.ZipFile, name: str, limits: Limits, read: set[str] | None = None) -> Any:
+    """A small part, parsed; its name is added to ``read`` (read whole, so CRC-checked)."""
     data = bounded_read(zf, name, limits.max_member_uncompressed)
+    if read is not None:
+        read.add(name)
     try:
         return SafeET.fromstring(data)
     except (ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
         raise SheetDamaged(None, f"{name} is not well-formed XML ({exc})") from None
 
 
-def _rels(zf: zipfile.ZipFile, part: str, limits: Limits) -> dict[str, tuple[str, str]]:
+def _rels(zf: zipfile.ZipFile, part: str, limits: Limits, read: set[str] | None = None) -> dict[str, tuple[str, str]]:
     """``{rId: (type, target part)}`` of one part's relationships."""
     folder, base = posixpath.split(part)
     name = posixpath.join(folder, "_rels", base + ".rels")
     if name not in zf.NameToInfo:
         return {}
     out: dict[str, tuple[str, str]] = {}
-    for rel in _xml(zf, name, limits):
+    for rel in _xml(zf, name, limits, read):
         if rel.tag != f"{{{_PKG_REL_NS}}}Relationship":
             continue
         target = rel.get("Target", "")
@@ -231,13 +236,14 @@ def _rels(zf: zipfile.ZipFile, part: str, limits: Limits) -> dict[str, tuple[str
     return out
 
 
-def workbook_parts(zf: zipfile.ZipFile, limits: Limits) -> tuple[list[tuple[str, str]], str | None, bool]:
+def workbook_parts(zf: zipfile.ZipFile, limits: Limits, read: set[str] | None = None,
+                   ) -> tuple[list[tuple[str, str]], str | None, bool]:
     """(worksheets as (name, part) in workbook order, the shared-strings part,
     date1904) as declared by the workbook part."""
-    root_rels = _rels(zf, "", limits)
+    root_rels = _rels(zf, "", limits, read)
     workbook = next((p for t, p in root_rels.values() if t.endswith("/officeDocument")), "xl/workbook.xml")
-    rels = _rels(zf, workbook, limits)
-    root = _xml(zf, workbook, limits)
+    rels = _rels(zf, workbook, limits, read)
+    root = _xml(zf, workbook, limits, read)
     sheets: list[tuple[str, str]] = []
     date1904 = False
     for element in root:
@@ -299,14 +305,14 @@ class _Styles:
     """Which cell styles (``s`` attribute) format numbers as dates or durations,
     decided exactly as openpyxl does."""
 
-    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits, read: set[str] | None = None) -> None:
         from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 
         self.dates: frozenset[int] = frozenset()
         self.durations: frozenset[int] = frozenset()
         if "xl/styles.xml" not in zf.NameToInfo:
             return
-        root = _xml(zf, "xl/styles.xml", limits)
+        root = _xml(zf, "xl/styles.xml", limits, read)
         custom: dict[int, str] = {}
         xf_formats: list[int] = []
         for element in root:
@@ -608,8 +614,8 @@ class FastBook(Book):
         self.read_to_end = set()
         self.zf = zipfile.ZipFile(self.path)
         try:
-            self.sheets, strings_part, date1904 = workbook_parts(self.zf, limits)
-            self.styles = _Styles(self.zf, limits)
+            self.sheets, strings_part, date1904 = workbook_parts(self.zf, limits, self.read_to_end)
+            self.styles = _Styles(self.zf, limits, self.read_to_end)
         except BaseException:
             self.zf.close()
             raise
@@ -671,7 +677,13 @@ class FastBook(Book):
         same exception, if any. Should the child die, :class:`NotCanonical`
         sends the workbook to openpyxl."""
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a limit, memory): go on alone
+            os.close(read_end)
+            os.close(write_end)
+            yield from rows
+            return
         if pid == 0:  # the child: scan, send, and leave without running the parent's clean-up
             code = 1
             try:
@@ -701,7 +713,8 @@ class FastBook(Book):
             if not finished:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):  # already reaped (SIGCHLD ignored)
+                os.waitpid(pid, 0)
             if isinstance(rows, Generator):
                 rows.close()  # this process's copy, suspended where the child took over
 
