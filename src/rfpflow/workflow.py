@@ -25,7 +25,6 @@ from typing import Any
 import attrs
 
 from rfpflow import serde
-from rfpflow.bulk import gc_paused
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import check_rfp, load_rfp
 from rfpflow.errors import GuardError, InputFileError, PluginError, Problem, RfpflowError, StageError
@@ -309,8 +308,7 @@ class Cycle:
         files = _expand(paths, self.workspace)
         if accept_late and not late_reason.strip():
             raise GuardError("accepting a late bid needs a reason: --accept-late --reason \"...\"")
-        # Many workbooks make hundreds of thousands of small records, none in a reference cycle.
-        with gc_paused(), self._command("bids import", OPEN_FOR_BIDS) as op:
+        with self._command("bids import", OPEN_FOR_BIDS) as op:
             rfp = op.rfp
             deadline = deadline_of(rfp.timeline.bid_deadline)
             now = self.context.now()

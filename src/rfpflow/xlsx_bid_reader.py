@@ -130,20 +130,21 @@ def read_bid_workbook(
     path = Path(path)
     name = display or path.name
     check_xml_safety()
-    with gc_paused():  # a large sheet makes hundreds of thousands of small records
+    try:
+        if reader == "openpyxl":
+            return _read_with(OpenpyxlBook, path, rfp, check_workbook_file(path, limits=limits), name, limits)
+        # The fast reader bounds and CRC-checks what it unpacks, so large parts are not
+        # unpacked twice; openpyxl does not, so it waits for the full checks.
+        info = check_workbook_file(path, limits=limits, defer_large=True)
         try:
-            if reader == "openpyxl":
-                return _read_with(OpenpyxlBook, path, rfp, check_workbook_file(path, limits=limits), name, limits)
-            # The fast reader bounds and CRC-checks what it unpacks, so large parts are not
-            # unpacked twice; openpyxl does not, so it waits for the full checks.
-            info = check_workbook_file(path, limits=limits, defer_large=True)
-            try:
+            with gc_paused():  # a large sheet makes hundreds of thousands of small records, none in a cycle
                 return _read_with(FastBook, path, rfp, info, name, limits)
-            except NotCanonical:
-                verify_members(path, info.unverified, limits=limits)
-                return _read_with(OpenpyxlBook, path, rfp, attrs.evolve(info, unverified=()), name, limits)
-        except InputFileError as exc:
-            raise _named(exc, path, name) from None
+        except NotCanonical:
+            # openpyxl's objects do form cycles: it reads with the collector running.
+            verify_members(path, info.unverified, limits=limits)
+            return _read_with(OpenpyxlBook, path, rfp, attrs.evolve(info, unverified=()), name, limits)
+    except InputFileError as exc:
+        raise _named(exc, path, name) from None
 
 
 def _named(exc: InputFileError, path: Path, name: str) -> InputFileError:
