@@ -14,10 +14,12 @@ It writes (once; ``--work`` keeps them between runs)
 
 and measures, each in a fresh subprocess so that peak memory is the run's own:
 
-* ``rfpflow import``    the full import of each file: :func:`rfpflow.xlsx_bid_reader.read_bid_workbook`
-                        (file checks, parse, validation into a Bid; the fast reader), then the bid
-                        stored as ``rfpflow bids import`` stores a batch (a JSON record and an
-                        audit event per bid, one SQLite transaction, synchronous=FULL);
+* ``rfpflow import``    the full import, as ``rfpflow bids import`` does it: each file read
+                        through the ``rfpflow_read_bids`` hook by the builtin reader (file
+                        checks, parse, validation into a Bid; the fast reader; a batch of 16
+                        files or more shared with a worker process), then the bids stored in
+                        one SQLite transaction (a JSON record and an audit event each,
+                        synchronous=FULL);
 * ``rfpflow read only`` the same without storing (how the time divides);
 * ``rfpflow openpyxl``  the full import with the openpyxl reader;
 * ``pandas+calamine``   ``pandas.read_excel(path, engine="calamine", sheet_name=None)``:
@@ -31,7 +33,9 @@ rows/s counts line items. Memory: the subprocess's peak RSS while reading
 process counts, the RFP's 50,000 line items included), what the read adds
 to the RSS it started from, and the peak of Python allocations during the
 read (tracemalloc, in a separate run because tracing slows reading down; it
-does not see calamine's Rust allocations).
+does not see calamine's Rust allocations). ``child RSS MB`` is the peak RSS of
+rfpflow's forked processes (the scanner of a large sheet, the worker sharing a
+batch), pages shared with the parent included.
 """
 
 from __future__ import annotations
@@ -154,18 +158,26 @@ def fill_with_extras(template: Path, out: Path, rfp: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
-def task(name: str, lines: int) -> Callable[[Path], int]:
-    """A function importing or reading one file, returning the number of rows it saw."""
+def task(name: str, lines: int) -> Callable[[list[Path]], int]:
+    """A function importing or reading a list of files, returning the number of rows it saw."""
     if name.startswith("rfpflow"):
         import datetime as dt
 
+        import attrs
+
+        from rfpflow.errors import InputFileError
+        from rfpflow.reading import read_bid_files
         from rfpflow.store import CycleState, SqliteStore
+        from rfpflow.testing import make_context, make_host
         from rfpflow.workflow import StoredBid, file_sha256
-        from rfpflow.xlsx_bid_reader import read_bid_workbook
 
         rfp = make_rfp(lines)
-        reader = "openpyxl" if "openpyxl" in name else "fast"
+        if "openpyxl" in name:
+            rfp = attrs.evolve(rfp, plugin_options={"xlsx_bids": {"reader": "openpyxl"}})
+        host = make_host()
+        context = make_context(host).with_rfp(rfp)
         store_too = "read only" not in name
+
         # A real store, as `rfpflow bids import` keeps it: each bid as one JSON record with an
         # audit event, the whole batch committed in one transaction with synchronous=FULL.
         def new_store() -> SqliteStore:
@@ -177,43 +189,49 @@ def task(name: str, lines: int) -> Callable[[Path], int]:
         stores = [new_store() for _ in range(3)]  # a fresh one for each timed run: bids are new there
         now = dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC)
 
-        def read(path: Path) -> int:
-            bid = read_bid_workbook(path, rfp, reader=reader)
-            assert len(bid.prices) == lines, (len(bid.prices), lines)
+        def import_all(paths: list[Path]) -> int:
+            """What `rfpflow bids import` does with the files: read them through the
+            rfpflow_read_bids hook (a worker process shares a batch of 16 or more), then
+            store the bids in one transaction."""
+            read: list[tuple[Any, str, str]] = []
+            for path, outcome in read_bid_files(host, paths, rfp, context):
+                assert not isinstance(outcome, InputFileError), outcome
+                (bid,) = outcome
+                assert len(bid.prices) == lines, (len(bid.prices), lines)
+                if store_too:
+                    read.append((bid, file_sha256(path), path.name))
             if store_too:
-                bids.append((bid, file_sha256(path), path.name))
-            return len(bid.prices)
+                store = stores.pop() if stores else new_store()
+                with store.transaction() as tx:
+                    for bid, sha, file in read:
+                        tx.put("bids", bid.vendor_id, StoredBid(bid, now.isoformat(), sha))
+                        tx.append_event("bid.received", {"vendor": bid.vendor_id, "file": file, "sha256": sha},
+                                        actor="bench", at=now, wall_at=now, simulated=True)
+            return lines * len(paths)
 
-        def store_all() -> None:
-            store = stores.pop() if stores else new_store()
-            with store.transaction() as tx:
-                for bid, sha, file in bids:
-                    tx.put("bids", bid.vendor_id, StoredBid(bid, now.isoformat(), sha))
-                    tx.append_event("bid.received", {"vendor": bid.vendor_id, "file": file, "sha256": sha},
-                                    actor="bench", at=now, wall_at=now, simulated=True)
-            bids.clear()
-
-        bids: list[tuple[Any, str, str]] = []
-        read.finish = store_all  # type: ignore[attr-defined]
-        return read
+        return import_all
     if name == "pandas+calamine":
         import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
-        def read_pandas(path: Path) -> int:
-            frames = pd.read_excel(path, engine="calamine", sheet_name=None)
-            return len(frames["Pricing"])
+        def read_pandas(paths: list[Path]) -> int:
+            rows = 0
+            for path in paths:
+                frames = pd.read_excel(path, engine="calamine", sheet_name=None)
+                rows += len(frames["Pricing"])
+            return rows
 
         return read_pandas
     if name == "openpyxl r/o":
         import openpyxl
 
-        def read_openpyxl(path: Path) -> int:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        def read_openpyxl(paths: list[Path]) -> int:
             rows = 0
-            for ws in wb.worksheets:
-                for _ in ws.iter_rows(values_only=True):
-                    rows += 1
-            wb.close()
+            for path in paths:
+                wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+                for ws in wb.worksheets:
+                    for _ in ws.iter_rows(values_only=True):
+                        rows += 1
+                wb.close()
             return rows
 
         return read_openpyxl
@@ -252,9 +270,7 @@ def measure(name: str, lines: int, paths: list[Path], repeat: int, traced: bool)
         if traced:
             tracemalloc.start()
         started = time.perf_counter()
-        for path in paths:
-            read(path)
-        getattr(read, "finish", lambda: None)()
+        read(paths)
         best = min(best, time.perf_counter() - started)
         if traced:
             peak = tracemalloc.get_traced_memory()[1]

@@ -1,4 +1,4 @@
-"""Building many records at once.
+"""Building many records at once: the garbage collector, and a second process.
 
 Reading a 50,000-line pricing sheet makes a few hundred thousand small
 containers (rows, dicts, price lines), and writing the bid makes as many
@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import sys
+import threading
 from collections.abc import Iterator
 
-__all__ = ["gc_paused"]
+__all__ = ["can_fork", "gc_paused"]
 
 
 @contextlib.contextmanager
@@ -30,3 +33,11 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def can_fork() -> bool:
+    """A forked copy of this process may do part of the work: on Linux, with
+    one thread running (a fork copies only the calling thread), more than one
+    CPU, and ``RFPFLOW_NO_FORK`` not set to 1."""
+    return (sys.platform == "linux" and threading.active_count() == 1 and (os.cpu_count() or 1) > 1
+            and os.environ.get("RFPFLOW_NO_FORK", "") not in ("1", "true", "yes"))

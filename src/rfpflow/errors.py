@@ -56,6 +56,10 @@ class RfpflowError(Exception):
             return head
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
+    def __reduce__(self) -> tuple[type[RfpflowError], tuple[str, tuple[Problem, ...]]]:
+        # with its problems (a worker process sends errors back pickled)
+        return type(self), (super().__str__(), self.problems)
+
 
 class DefinitionError(RfpflowError):
     """rfp.toml (or a file it references) is not a valid RFP definition."""

@@ -27,9 +27,10 @@ import attrs
 from rfpflow import serde
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import check_rfp, load_rfp
-from rfpflow.errors import GuardError, InputFileError, PluginError, Problem, RfpflowError, StageError
+from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
 from rfpflow.model import Bid, GateResult, Rfp, Stage, Transition
 from rfpflow.plugins import Timeout, plugin_timeout, time_limit
+from rfpflow.reading import read_bid_files
 from rfpflow.store import CycleState, SqliteStore, Store, store_exists, store_path
 
 OPEN_FOR_BIDS = (Stage.ISSUED,)
@@ -322,23 +323,12 @@ class Cycle:
             parsed: list[tuple[Path, list[Bid]]] = []
             refused: list[tuple[str, str]] = []
             context = self.context.with_rfp(rfp)
-            for path in files:
-                try:
-                    answer = self.context.host.call("rfpflow_read_bids", firstresult=True, source=path, rfp=rfp,
-                                                    context=context)
-                    if not answer:
-                        raise InputFileError(f"{path.name}: no installed plugin reads this kind of file "
-                                             f"({path.suffix or 'no extension'}); bids come as .xlsx workbooks")
-                    reader, bids = answer[0]
-                    if not isinstance(bids, list) or not all(isinstance(b, Bid) for b in bids):
-                        raise PluginError(f"plugin {reader!r} returned {type(bids).__name__} from rfpflow_read_bids "
-                                          f"for {path.name}, expected a list of Bid records")
-                    if not bids:
-                        raise InputFileError(f"{path.name}: contains no bid")
-                    parsed.append((path, bids))
-                    self.warnings.extend(f"{path.name}: {warning}" for bid in bids for warning in bid.warnings)
-                except InputFileError as exc:
-                    refused.append((path.name, str(exc)))
+            for path, outcome in read_bid_files(self.context.host, files, rfp, context):
+                if isinstance(outcome, InputFileError):
+                    refused.append((path.name, str(outcome)))
+                else:
+                    parsed.append((path, outcome))
+                    self.warnings.extend(f"{path.name}: {warning}" for bid in outcome for warning in bid.warnings)
                 if progress is not None:
                     progress(path)
             seen: dict[str, str] = {}

@@ -74,8 +74,6 @@ import pickle
 import posixpath
 import re
 import signal
-import sys
-import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Generator, Iterator
@@ -87,6 +85,7 @@ from xml.parsers import expat
 import defusedxml
 from defusedxml import ElementTree as SafeET
 
+from rfpflow.bulk import can_fork
 from rfpflow.filecheck import Limits, bounded_read
 
 __all__ = [
@@ -656,7 +655,7 @@ class FastBook(Book):
         part = dict(self.sheets)[sheet]
         try:
             rows = self._rows(part, want, gap)
-            if self.zf.getinfo(part).file_size < CHILD_SCAN_MIN or not _can_fork():
+            if self.zf.getinfo(part).file_size < CHILD_SCAN_MIN or not can_fork():
                 yield from rows
                 return
             for row in rows:
@@ -976,13 +975,6 @@ their header row, by a forked child process (Linux only; see
 :meth:`FastBook._rest_in_child`). ``RFPFLOW_NO_FORK=1`` turns it off."""
 _BATCH = 4096
 _DAMAGE = (expat.ExpatError, ValueError, IndexError, LookupError, OverflowError, zipfile.BadZipFile)
-
-
-def _can_fork() -> bool:
-    """Forking is safe here: Linux, one thread (a fork copies only the calling
-    one), and not turned off."""
-    return (sys.platform == "linux" and threading.active_count() == 1
-            and os.environ.get("RFPFLOW_NO_FORK", "") not in ("1", "true", "yes"))
 
 
 def _send_rows(fd: int, rows: Iterator[SheetRow], read_to_end: Callable[[], bool]) -> None:

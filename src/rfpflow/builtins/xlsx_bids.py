@@ -116,6 +116,9 @@ __all__ = [
 ]
 
 READ_SUFFIXES = (".xlsx", ".xlsm")
+RFPFLOW_READS_IN_WORKERS = True
+"""Reading keeps no state between files: a batch may be shared with a worker process
+(:mod:`rfpflow.reading`)."""
 PLUGIN_OPTIONS = "xlsx_bids"
 """The ``[plugins.NAME]`` table of rfp.toml this plugin reads (``reader``)."""
 
