@@ -187,6 +187,12 @@ def rfpflow_read_bids(source: Path, rfp: Rfp, context: RunContext) -> list[Bid] 
     this plugin's format. Raise :class:`rfpflow.errors.InputFileError` with
     every problem found (file, sheet, cell) to refuse the file; nothing of it
     is stored then. The first non-None result wins. Stage: ``bids import``.
+
+    A batch of 16 files or more may be shared with a forked worker process
+    (:mod:`rfpflow.reading`), but only when every plugin implementing this
+    hook sets ``RFPFLOW_READS_IN_WORKERS = True`` in its module: set it only
+    if reading a file keeps no state between calls and reports nothing but
+    the bids returned or the error raised.
     """
 
 
