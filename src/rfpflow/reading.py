@@ -17,18 +17,12 @@ bids it returns, must not set it.
 
 from __future__ import annotations
 
-import contextlib
-import copyreg
-import io
-import os
 import pickle
-import signal
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import BinaryIO
 
-from rfpflow.bulk import can_fork
+from rfpflow.bulk import can_fork, end_worker, fork_worker, receive, send
 from rfpflow.context import RunContext
 from rfpflow.errors import InputFileError, PluginError
 from rfpflow.model import Bid, Rfp
@@ -84,32 +78,20 @@ def _readers_may_share(host: PluginHost) -> bool:
 
 def _shared(host: PluginHost, files: Sequence[Path], rfp: Rfp,
             context: RunContext) -> Iterator[tuple[Path, Outcome]]:
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:  # no process to be had: read alone
-        os.close(read_end)
-        os.close(write_end)
+    worker = fork_worker(lambda pipe: _work(pipe, host, files[1::2], rfp, context))
+    if worker is None:  # no process to be had: read alone
         for path in files:
             yield path, _outcome(host, path, rfp, context)
         return
-    if pid == 0:  # the worker: every other file, then leave without the parent's clean-up
-        code = 1
-        try:
-            os.close(read_end)
-            _work(write_end, host, files[1::2], rfp, context)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
+    pid, pipe = worker
     worker_alive = True
     try:
-        with os.fdopen(read_end, "rb") as pipe:
+        with pipe:
             for index, path in enumerate(files):
                 if index % 2 == 0 or not worker_alive:
                     yield path, _outcome(host, path, rfp, context)
                     continue
-                message = _receive(pipe)
+                message = receive(pipe)
                 if message is None:  # the worker died: its files are read here
                     worker_alive = False
                     yield path, _outcome(host, path, rfp, context)
@@ -119,59 +101,21 @@ def _shared(host: PluginHost, files: Sequence[Path], rfp: Rfp,
                     raise payload
                 yield path, payload
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)  # finished or not, it has nothing left to say
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        end_worker(pid)
 
 
-def _work(fd: int, host: PluginHost, files: Sequence[Path], rfp: Rfp, context: RunContext) -> None:
-    with os.fdopen(fd, "wb") as pipe:
-        for path in files:
-            message: tuple[str, Any]
-            try:
-                message = ("ok", _outcome(host, path, rfp, context))
-            except Exception as exc:  # handed to the parent, which raises it where one process would
-                message = ("error", exc)
-            try:
-                data = _dumps(message)
-            except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                data = _dumps(("error", PluginError(f"{path.name}: the bids could not be handed over ({exc})")))
-            pipe.write(len(data).to_bytes(8, "little") + data)
-            pipe.flush()
-            if message[0] == "error":
-                return
-
-
-def _mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
-    return _read_only, (dict(proxy),)
-
-
-def _read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(mapping)
-
-
-# Records hold read-only mappings (MappingProxyType), which pickle does not know by itself.
-_DISPATCH = {**copyreg.dispatch_table, MappingProxyType: _mapping_proxy}
-
-
-def _dumps(message: tuple[str, Any]) -> bytes:
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH
-    pickler.dump(message)
-    return out.getvalue()
-
-
-def _receive(pipe: Any) -> tuple[str, Any] | None:
-    """The worker's next message (a pickle it made of bids or an error), or
-    None when it ended without one."""
-    head = pipe.read(8)
-    if len(head) < 8:
-        return None
-    size = int.from_bytes(head, "little")
-    data = pipe.read(size)
-    if len(data) < size:
-        return None
-    kind, payload = pickle.loads(data)  # written by our own forked worker, never by a vendor
-    return kind, payload
+def _work(pipe: BinaryIO, host: PluginHost, files: Sequence[Path], rfp: Rfp, context: RunContext) -> None:
+    """In the worker: each file's outcome, in order, until an error ends the batch."""
+    for path in files:
+        payload: Outcome | Exception
+        try:
+            kind, payload = "ok", _outcome(host, path, rfp, context)
+        except Exception as exc:  # handed to the parent, which raises it where one process would
+            kind, payload = "error", exc
+        try:
+            send(pipe, kind, payload)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            kind = "error"
+            send(pipe, kind, PluginError(f"{path.name}: the bids could not be handed over ({exc})"))
+        if kind == "error":
+            return

@@ -45,8 +45,9 @@ cells without ``r``, markup between rows, rich text the grammar does not
 describe, and damaged XML -- raises :class:`NotCanonical`, and the caller
 reads the workbook with openpyxl instead, which decides: it reads a valid
 unusual file (correct, only slower) and refuses a damaged one. Shared strings
-are read in the same spirit (expat for well-formedness, one regular
-expression for the canonical items, expat for rich-text items).
+are read in the same spirit: a table of plain items is checked against its
+grammar by one regular expression and its texts cut out by another; any other
+table goes through expat (well-formedness, then rich-text items one by one).
 
 The two readers differ in one way only, on files no spreadsheet program
 writes: openpyxl parses every character of every cell, while the grammar
@@ -68,24 +69,20 @@ separate streaming pass over the row elements.
 from __future__ import annotations
 
 import abc
-import contextlib
-import os
-import pickle
 import posixpath
 import re
-import signal
 import warnings
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
 import defusedxml
 from defusedxml import ElementTree as SafeET
 
-from rfpflow.bulk import can_fork
+from rfpflow.bulk import can_fork, end_worker, fork_worker, receive, send
 from rfpflow.filecheck import Limits, bounded_read
 
 __all__ = [
@@ -675,45 +672,29 @@ class FastBook(Book):
         back in order, in batches, and end as ``rows`` would end -- with the
         same exception, if any. Should the child die, :class:`NotCanonical`
         sends the workbook to openpyxl."""
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no process to be had (a limit, memory): go on alone
-            os.close(read_end)
-            os.close(write_end)
+        worker = fork_worker(lambda pipe: _send_rows(pipe, rows, lambda: part in self.read_to_end))
+        if worker is None:  # no process to be had: go on alone
             yield from rows
             return
-        if pid == 0:  # the child: scan, send, and leave without running the parent's clean-up
-            code = 1
-            try:
-                os.close(read_end)
-                _send_rows(write_end, rows, lambda: part in self.read_to_end)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        finished = False
+        pid, pipe = worker
         try:
-            with os.fdopen(read_end, "rb") as pipe:
+            with pipe:
                 while True:
-                    kind, payload = _receive(pipe)
+                    message = receive(pipe)
+                    if message is None:
+                        raise NotCanonical("the scanning process ended without finishing")
+                    kind, payload = message
                     if kind == "rows":
                         for values in payload:
                             yield _row(SheetRow, values)
                     elif kind == "end":
                         if payload:
                             self.read_to_end.add(part)
-                        finished = True
                         return
                     else:
-                        finished = True
                         raise payload
         finally:
-            if not finished:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):  # already reaped (SIGCHLD ignored)
-                os.waitpid(pid, 0)
+            end_worker(pid)
             if isinstance(rows, Generator):
                 rows.close()  # this process's copy, suspended where the child took over
 
@@ -977,45 +958,25 @@ _BATCH = 4096
 _DAMAGE = (expat.ExpatError, ValueError, IndexError, LookupError, OverflowError, zipfile.BadZipFile)
 
 
-def _send_rows(fd: int, rows: Iterator[SheetRow], read_to_end: Callable[[], bool]) -> None:
+def _send_rows(pipe: BinaryIO, rows: Iterator[SheetRow], read_to_end: Callable[[], bool]) -> None:
     """In the child: the rows as plain tuples, in batches, then how they ended."""
-    with os.fdopen(fd, "wb") as pipe:
-        batch: list[tuple[Any, ...]] = []
-        try:
-            for row in rows:
-                batch.append(tuple(row))
-                if len(batch) == _BATCH:
-                    _send(pipe, "rows", batch)
-                    batch = []
-        except (NotCanonical, SheetDamaged) as exc:
-            _send(pipe, "rows", batch)
-            _send(pipe, "error", exc)
-            return
-        except _DAMAGE as exc:
-            _send(pipe, "rows", batch)
-            _send(pipe, "error", SheetDamaged(None, f"{type(exc).__name__}: {exc}"))
-            return
-        _send(pipe, "rows", batch)
-        _send(pipe, "end", read_to_end())
-
-
-def _send(pipe: Any, kind: str, payload: Any) -> None:
-    data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
-    pipe.write(len(data).to_bytes(8, "little") + data)
-
-
-def _receive(pipe: Any) -> tuple[str, Any]:
-    """One message from our own child (a pickle made by :func:`_send`, of rows
-    of plain values or one of this module's exceptions)."""
-    head = pipe.read(8)
-    if len(head) < 8:
-        raise NotCanonical("the scanning process ended without finishing")
-    size = int.from_bytes(head, "little")
-    data = pipe.read(size)
-    if len(data) < size:
-        raise NotCanonical("the scanning process ended without finishing")
-    kind, payload = pickle.loads(data)  # written by our own forked child, never by a vendor
-    return kind, payload
+    batch: list[tuple[Any, ...]] = []
+    try:
+        for row in rows:
+            batch.append(tuple(row))
+            if len(batch) == _BATCH:
+                send(pipe, "rows", batch)
+                batch = []
+    except (NotCanonical, SheetDamaged) as exc:
+        send(pipe, "rows", batch)
+        send(pipe, "error", exc)
+        return
+    except _DAMAGE as exc:
+        send(pipe, "rows", batch)
+        send(pipe, "error", SheetDamaged(None, f"{type(exc).__name__}: {exc}"))
+        return
+    send(pipe, "rows", batch)
+    send(pipe, "end", read_to_end())
 
 
 # ---------------------------------------------------------------------------
