@@ -77,3 +77,19 @@ def workspace(tmp_path: Path) -> Path:
     result = run_cli("new", str(tmp_path / "ws"))
     assert result.returncode == 0, result.stderr
     return tmp_path / "ws"
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the processes this test forks (through ``os.fork``), as they are made."""
+    made: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return made

@@ -482,24 +482,11 @@ def test_a_crc_error_in_a_part_verified_while_reading_is_still_refused_as_damage
     assert deferred[0].place == part
 
 
-_FORKS: list[int] = []
-
-
 @pytest.fixture
-def scan_in_child(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
+def scan_in_child(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> Callable[[bool], None]:
     """Switch the child scanning process on for every sheet (not only for sheets
-    of 4 MB and more), or off; forks are counted in ``_FORKS``."""
+    of 4 MB and more), or off. The ``forks`` fixture counts the children."""
     import rfpflow.xlsx_reader
-
-    fork = os.fork
-
-    def counted_fork() -> int:
-        pid = fork()
-        if pid:
-            _FORKS.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted_fork)
 
     def switch(on: bool) -> None:
         monkeypatch.setattr(rfpflow.xlsx_reader, "CHILD_SCAN_MIN", 0)
@@ -520,18 +507,19 @@ def _no_child_left() -> bool:
 @pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
 @pytest.mark.parametrize("name", CASES)
 def test_a_sheet_scanned_by_a_child_process_reads_the_same(
-    name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp, scan_in_child: Callable[[bool], None]
+    name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp, scan_in_child: Callable[[bool], None],
+    forks: list[int],
 ) -> None:
     path = corpus[name][1]
     scan_in_child(False)
     alone = _outcome(path, rfp, "fast")
     scan_in_child(True)
-    forks = len(_FORKS)
+    before = len(forks)
 
     assert _outcome(path, rfp, "fast") == alone
     assert _no_child_left()
     if name == "clean":
-        assert len(_FORKS) > forks, "no sheet was scanned by a child"
+        assert len(forks) > before, "no sheet was scanned by a child"
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")

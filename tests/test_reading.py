@@ -40,21 +40,6 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Path]]:
     return rfp, files
 
 
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    made: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            made.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
-    return made
-
-
 def _read(rfp: Any, files: list[Path], host: Any = None) -> list[tuple[str, object]]:
     host = host or make_host()
     out: list[tuple[str, object]] = []
