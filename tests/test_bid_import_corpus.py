@@ -495,6 +495,10 @@ def scan_in_child(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> Callable
     return switch
 
 
+_FORKING = pytest.mark.skipif(sys.platform != "linux" or (os.cpu_count() or 1) < 2,
+                              reason="the scanning child process is forked on Linux with more than one CPU only")
+
+
 def _no_child_left() -> bool:
     """No child process of this one is left, running or unreaped."""
     try:
@@ -504,7 +508,7 @@ def _no_child_left() -> bool:
     return False
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
+@_FORKING
 @pytest.mark.parametrize("name", CASES)
 def test_a_sheet_scanned_by_a_child_process_reads_the_same(
     name: str, corpus: dict[str, tuple[Case, Path]], rfp: Rfp, scan_in_child: Callable[[bool], None],
@@ -522,7 +526,7 @@ def test_a_sheet_scanned_by_a_child_process_reads_the_same(
         assert len(forks) > before, "no sheet was scanned by a child"
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
+@_FORKING
 def test_a_child_scanning_a_runaway_table_is_stopped_and_reaped(
     rfp: Rfp, tmp_path: Path, scan_in_child: Callable[[bool], None]
 ) -> None:
@@ -540,7 +544,7 @@ def test_a_child_scanning_a_runaway_table_is_stopped_and_reaped(
     assert _no_child_left()
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="the scanning child process is forked on Linux only")
+@_FORKING
 def test_damaged_xml_scanned_by_a_child_never_splits_the_readers(
     corpus: dict[str, tuple[Case, Path]], rfp: Rfp, tmp_path: Path, scan_in_child: Callable[[bool], None]
 ) -> None:

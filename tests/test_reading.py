@@ -17,7 +17,8 @@ from rfpflow.testing import make_context, make_host
 from rfpflow.xlsx_samples import write_vendor_workbook
 from tests.test_bid_workbooks import GOOD, load_generic
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the worker process is forked on Linux only")
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or (os.cpu_count() or 1) < 2,
+                                reason="the worker process is forked on Linux with more than one CPU only")
 
 
 @pytest.fixture(scope="module")
