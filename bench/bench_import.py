@@ -41,6 +41,7 @@ batch), pages shared with the parent included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -240,12 +241,10 @@ def task(name: str, lines: int) -> Callable[[list[Path]], int]:
 
 def _status_kb(field: str) -> int | None:
     """A memory figure of this process from /proc/self/status (Linux), in KB."""
-    try:
+    with contextlib.suppress(OSError):  # not Linux: no figure
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1])
-    except OSError:
-        pass
     return None
 
 

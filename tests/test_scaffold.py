@@ -47,7 +47,7 @@ def _plugin_cli() -> click.Group:
 
     @click.group()
     def cli() -> None:
-        pass
+        """rfpflow's command group, as a plugin sees it."""
 
     plugin_commands.rfpflow_register_commands(cli)
     return cli
