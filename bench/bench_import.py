@@ -103,8 +103,8 @@ def extra_value(row: int, column: int) -> Any:
 
 
 def build(work: Path, quick: bool) -> dict[str, list[Path]]:
-    from rfpflow.xlsx_bid_writer import write_bid_workbook
-    from rfpflow.xlsx_samples import write_vendor_workbook
+    from rfpflow.spreadsheets.bid_writer import write_bid_workbook
+    from rfpflow.spreadsheets.samples import write_vendor_workbook
 
     work.mkdir(parents=True, exist_ok=True)
     sets: dict[str, list[Path]] = {}
@@ -140,7 +140,7 @@ def fill_with_extras(template: Path, out: Path, rfp: Any) -> None:
     """Fill the generated workbook (openpyxl) and add 5 columns of the vendor's own to Pricing."""
     import openpyxl
 
-    from rfpflow.xlsx_samples import fill_bid_workbook
+    from rfpflow.spreadsheets.samples import fill_bid_workbook
 
     data = vendor_data(rfp)
     filled = fill_bid_workbook(template, out, data)
@@ -167,7 +167,7 @@ def task(name: str, lines: int) -> Callable[[list[Path]], int]:
         import attrs
 
         from rfpflow.errors import InputFileError
-        from rfpflow.reading import read_bid_files
+        from rfpflow.spreadsheets.batch import read_bid_files
         from rfpflow.store import CycleState, SqliteStore
         from rfpflow.testing import make_context, make_host
         from rfpflow.workflow import StoredBid, file_sha256

@@ -27,12 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rfpflow.errors import InputFileError, Problem
-from rfpflow.filecheck import Limits, check_workbook_file
 from rfpflow.model import Bid, Rfp
-from rfpflow.xlsx_bid_reader import _read_with, read_bid_workbook
-from rfpflow.xlsx_bid_writer import write_bid_workbook
-from rfpflow.xlsx_reader import FastBook, NotCanonical
-from rfpflow.xlsx_samples import Formula, fill_bid_workbook, write_vendor_workbook
+from rfpflow.spreadsheets.bid_reader import _read_with, read_bid_workbook
+from rfpflow.spreadsheets.bid_writer import write_bid_workbook
+from rfpflow.spreadsheets.fast_reader import FastBook, NotCanonical
+from rfpflow.spreadsheets.filecheck import Limits, check_workbook_file
+from rfpflow.spreadsheets.samples import Formula, fill_bid_workbook, write_vendor_workbook
 from tests.test_bid_workbooks import GOOD, load_generic
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -340,8 +340,8 @@ def test_runaway_table_is_cut_and_refused(rfp: Rfp, tmp_path: Path) -> None:
 def test_short_number_path_equals_parse_number() -> None:
     import random
 
-    from rfpflow.cells import CellValueError, parse_number
-    from rfpflow.xlsx_bid_reader import number_of
+    from rfpflow.spreadsheets.bid_reader import number_of
+    from rfpflow.spreadsheets.cells import CellValueError, parse_number
 
     rng = random.Random(7)
     floats = [0.0, -0.0, 1e16, 1.5e-7, 123456789012345.6, 0.1 + 0.2, float("inf"), float("nan"), -12.25, 1e300]
@@ -486,10 +486,10 @@ def test_a_crc_error_in_a_part_verified_while_reading_is_still_refused_as_damage
 def scan_in_child(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> Callable[[bool], None]:
     """Switch the child scanning process on for every sheet (not only for sheets
     of 4 MB and more), or off. The ``forks`` fixture counts the children."""
-    import rfpflow.xlsx_reader
+    import rfpflow.spreadsheets.fast_reader
 
     def switch(on: bool) -> None:
-        monkeypatch.setattr(rfpflow.xlsx_reader, "CHILD_SCAN_MIN", 0)
+        monkeypatch.setattr(rfpflow.spreadsheets.fast_reader, "CHILD_SCAN_MIN", 0)
         monkeypatch.setenv("RFPFLOW_NO_FORK", "0" if on else "1")
 
     return switch

@@ -27,15 +27,15 @@ from rfpflow.builtins import xlsx_bids
 from rfpflow.context import RunContext
 from rfpflow.definition import definition_hash, load_rfp
 from rfpflow.errors import InputFileError
-from rfpflow.filecheck import MACRO_WARNING
 from rfpflow.model import Answer, Bid, Certification, LineItem, PriceLine, Question, Rfp
 from rfpflow.plugins import BUILTIN_PLUGINS, PluginHost
+from rfpflow.spreadsheets.bid_reader import read_bid_workbook, vendor_id_for
+from rfpflow.spreadsheets.bid_writer import INPUT_FILL, fixed_timestamp, write_bid_workbook
+from rfpflow.spreadsheets.filecheck import MACRO_WARNING
+from rfpflow.spreadsheets.samples import Formula, write_vendor_workbook
+from rfpflow.spreadsheets.samples import fill_bid_workbook as _fill
 from rfpflow.testing import make_context, make_host
 from rfpflow.workspace import create_workspace
-from rfpflow.xlsx_bid_reader import read_bid_workbook, vendor_id_for
-from rfpflow.xlsx_bid_writer import INPUT_FILL, fixed_timestamp, write_bid_workbook
-from rfpflow.xlsx_samples import Formula, write_vendor_workbook
-from rfpflow.xlsx_samples import fill_bid_workbook as _fill
 
 READERS = ("fast", "openpyxl")
 PLUGIN = "rfpflow.builtins.xlsx_bids"
@@ -46,7 +46,7 @@ PLUGIN = "rfpflow.builtins.xlsx_bids"
 
 
 def fill_bid_workbook(template_path: Path, out_path: Path, data: Mapping[str, Any]) -> Path:
-    """Fill the generated workbook as a vendor would (openpyxl; see rfpflow.xlsx_samples)."""
+    """Fill the generated workbook as a vendor would (openpyxl; see rfpflow.spreadsheets.samples)."""
     return _fill(template_path, out_path, data)
 
 
@@ -670,7 +670,7 @@ def test_generated_workbook_is_deterministic(rfp: Rfp, tmp_path: Path) -> None:
     script = (
         "import sys; from pathlib import Path\n"
         "from tests.test_bid_workbooks import load_generic\n"
-        "from rfpflow.xlsx_bid_writer import write_bid_workbook\n"
+        "from rfpflow.spreadsheets.bid_writer import write_bid_workbook\n"
         "out = Path(sys.argv[1])\n"
         "write_bid_workbook(load_generic(out.parent / 'ws2', 'en'), out)\n"
     )

@@ -1,4 +1,4 @@
-"""Tests for rfpflow.cells: reading values the way people type them."""
+"""Tests for rfpflow.spreadsheets.cells: reading values the way people type them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rfpflow.cells import (
+from rfpflow.spreadsheets.cells import (
     AmbiguousValue,
     CellValue,
     CellValueError,

@@ -148,7 +148,7 @@ def _sample_generator():
 
 
 def test_two_envelopes_keep_prices_sealed_until_the_technical_evaluation_is_done(tmp_path: Path) -> None:
-    from rfpflow.xlsx_samples import fill_bid_workbook
+    from rfpflow.spreadsheets.samples import fill_bid_workbook
 
     sample = _sample_generator()
     ws = tmp_path / "ws"
@@ -186,3 +186,4 @@ def test_two_envelopes_keep_prices_sealed_until_the_technical_evaluation_is_done
     cycle = json.loads(ok(rf(ws, "export", "json")).stdout and (ws / "out" / "CSO-2027-001.json").read_text())
     assert cycle["cycle"]["prices_sealed"] is False
     assert {v["id"]: v["total_price"] for v in cycle["cycle"]["vendors"]}["lianjie"] == "2090000.00"
+

@@ -18,14 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rfpflow import evaluation, hookimpl, scoring, serde
+from rfpflow import evaluation, hookimpl, scoring
 from rfpflow.definition import load_rfp
 from rfpflow.errors import RfpflowError
 from rfpflow.evaluation import (
     EvaluationError,
+    FlaggedScore,
     Matrix,
     MissingScore,
-    Outlier,
     ScoreEntry,
     blind_codes,
     criterion_values,
@@ -50,6 +50,7 @@ from rfpflow.model import (
     ShortlistRule,
 )
 from rfpflow.registry import ScoringMethod
+from rfpflow.store import serde
 from rfpflow.testing import make_host
 from rfpflow.workspace import create_workspace
 
@@ -156,7 +157,7 @@ def test_values_say_where_they_came_from(generic, host) -> None:
     assert team.evidence == ("e1.xlsx: Scores!F7", "e2.xlsx: Scores!F7", "e3.xlsx: Scores!F7")
     price = matrix.value("V2", "price")
     assert price.value == 125_000.0
-    assert price.notes == ("total price 125,000.00 CNY (lowest 100,000.00 CNY); lowest-ratio gives 32.00 of "
+    assert price.notes == ("total price CNY 125,000.00 (lowest CNY 100,000.00); lowest-ratio gives 32.00 of "
                            "40.00 points",)
     assert price.evidence == ("v2.xlsx: Pricing!E14",)
 
@@ -374,7 +375,7 @@ def test_trial_criterion_scales_the_trial_score(generic, host) -> None:
 def test_outlier_flagged_with_its_numbers(generic) -> None:
     # scores 7, 8, 2 with threshold 2: the median is 7 and E3 sits 5 away
     scores = entries({"V1": {"approach": (7, 8, 2), "team": (6, 7, 6)}})
-    assert outlier_review(generic, scores) == [Outlier("E3", "V1", "approach", 2.0, 7.0, 5.0)]
+    assert outlier_review(generic, scores) == [FlaggedScore("E3", "V1", "approach", 2.0, 7.0, 5.0)]
     assert outlier_review(with_scoring(generic, outlier_threshold=5.0), scores) == []
 
 
@@ -421,7 +422,7 @@ def test_float_noise_ties_and_price_separates_them(generic, host) -> None:
     assert [e.vendor_id for e in ranking.entries] == ["V1", "V2", "V3"]
     assert ranking.tied_groups == ()
     assert ("Vendor V1 (V1) and Vendor V2 (V2) are level on total score 80.30; Vendor V1 (V1) ranks ahead on "
-            "price (100,000.00 CNY against 120,000.00 CNY)") in ranking.notes
+            "price (CNY 100,000.00 against CNY 120,000.00)") in ranking.notes
 
 
 def test_equal_score_and_price_is_a_tied_group(generic, host) -> None:
@@ -432,10 +433,10 @@ def test_equal_score_and_price_is_a_tied_group(generic, host) -> None:
     assert [e.rank for e in ranking.entries] == [1, 2, 3]
     assert ranking.tied_groups == (("V2", "V1"),)
     notes = "\n".join(ranking.notes)
-    assert ("Vendor V2 (V2) and Vendor V1 (V1) are level on total score 80.30; price 100,000.00 CNY; technical "
+    assert ("Vendor V2 (V2) and Vendor V1 (V1) are level on total score 80.30; price CNY 100,000.00; technical "
             "score 60.00; Vendor V2 (V2) ranks ahead on submission time (2027-01-29 09:00:00+00:00 against "
             "2027-01-29 12:00:00+00:00)") in notes
-    assert ("tied (equal score 80.30 and equal price 100,000.00 CNY): Vendor V2 (V2), Vendor V1 (V1); the order "
+    assert ("tied (equal score 80.30 and equal price CNY 100,000.00): Vendor V2 (V2), Vendor V1 (V1); the order "
             "shown follows the tie-break rule") in notes
 
 

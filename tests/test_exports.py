@@ -2,7 +2,7 @@
 
 The exporters are pure functions of the view, so these tests call them with
 ``sample_view(...)`` directly; one test goes through the ``rfpflow_export``
-hook with ``rfpflow.views.cycle_view`` replaced. The workbook's formulas are
+hook with ``rfpflow.workflow.cycle_view`` replaced. The workbook's formulas are
 evaluated here by a small evaluator for exactly the expressions the exporter
 writes (sums of products of cell references, and RANK), so a wrong reference
 gives a wrong total. The OCDS package is validated offline against the OCDS
@@ -621,7 +621,7 @@ def test_the_hook_exports_the_cycle_view_and_declines_other_formats(tmp_path: Pa
         seen.append(context)
         return copy.deepcopy(view)
 
-    monkeypatch.setattr("rfpflow.views.cycle_view", fake_cycle_view)
+    monkeypatch.setattr("rfpflow.workflow.cycle_view", fake_cycle_view)
     host = make_host(exports, builtins=False)
     context = rfpflow_context(host)
     target = tmp_path / "out" / "cycle.json"

@@ -1,4 +1,4 @@
-"""Tests for rfpflow.filecheck. Every file, good or bad, is built here at run time."""
+"""Tests for rfpflow.spreadsheets.filecheck. Every file, good or bad, is built here at run time."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 
 from rfpflow.errors import InputFileError, RfpflowError
-from rfpflow.filecheck import (
+from rfpflow.spreadsheets.filecheck import (
     MACRO_WARNING,
     Limits,
     WorkbookFileInfo,

@@ -28,8 +28,8 @@ from typing import Any
 import attrs
 import pytest
 
-from rfpflow.cells import is_formula_like, parse_text
-from rfpflow.xlsx_bid_reader import vendor_id_for
+from rfpflow.spreadsheets.bid_reader import vendor_id_for
+from rfpflow.spreadsheets.cells import is_formula_like, parse_text
 from tests.hostile import xlsx_edit as xe
 from tests.hostile.corpus import (
     TEXT_PAYLOADS,
@@ -228,8 +228,8 @@ def test_number_formats_follow_the_rfp(bench: Bench, tmp_path: Path, change: dic
     """'1.234,50' and '$980', refused in the generic (CNY, point-decimal) RFP, are read when rfp.toml says so."""
     from rfpflow.definition import definition_hash
     from rfpflow.errors import InputFileError
-    from rfpflow.xlsx_bid_reader import read_bid_workbook
-    from rfpflow.xlsx_samples import write_vendor_workbook
+    from rfpflow.spreadsheets.bid_reader import read_bid_workbook
+    from rfpflow.spreadsheets.samples import write_vendor_workbook
 
     changed = attrs.evolve(bench.material.rfp, **change)
     rfp = attrs.evolve(changed, definition_hash=definition_hash(changed))

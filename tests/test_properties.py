@@ -4,7 +4,7 @@ Never another exception: a ``KeyError`` or ``OverflowError`` out of a reader bec
 "internal error" (exit 1) on the command line, or aborts a whole batch of bids.
 Covered: rfp.toml (arbitrary text, generated TOML documents, mutations of the
 generic profile) through :func:`rfpflow.definition.check_rfp` and ``load_rfp`` with
-the plugins' checks; the :mod:`rfpflow.cells` parsers on arbitrary values; the bid
+the plugins' checks; the :mod:`rfpflow.spreadsheets.cells` parsers on arbitrary values; the bid
 reader on valid workbooks with arbitrary cells (values, numbers no spreadsheet
 writes, error and formula cells), where both readers must agree; the trial CSV reader.
 
@@ -29,7 +29,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rfpflow.cells import (
+from rfpflow.definition import CRITERION_KEYS, TIMELINE_KEYS, TOP_KEYS, check_rfp, load_rfp
+from rfpflow.errors import InputFileError, RfpflowError
+from rfpflow.model import Bid, Rfp
+from rfpflow.spreadsheets.bid_reader import READERS, read_bid_workbook
+from rfpflow.spreadsheets.cells import (
     CellValueError,
     MissingValue,
     parse_date,
@@ -38,11 +42,7 @@ from rfpflow.cells import (
     parse_text,
     parse_yes_no,
 )
-from rfpflow.definition import CRITERION_KEYS, TIMELINE_KEYS, TOP_KEYS, check_rfp, load_rfp
-from rfpflow.errors import InputFileError, RfpflowError
-from rfpflow.model import Bid, Rfp
 from rfpflow.testing import make_context, make_host
-from rfpflow.xlsx_bid_reader import READERS, read_bid_workbook
 from tests.hostile import xlsx_edit as xe
 from tests.hostile.corpus import Material, make_material
 from tests.hostile.harness import issued_generic, ok, run_inproc
@@ -213,7 +213,7 @@ test_mutations_of_the_generic_profile, test_mutations_of_the_generic_profile_slo
 
 
 # ---------------------------------------------------------------------------
-# rfpflow.cells
+# rfpflow.spreadsheets.cells
 # ---------------------------------------------------------------------------
 
 _cell_values = st.one_of(

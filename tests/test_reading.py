@@ -12,9 +12,9 @@ import pytest
 
 from rfpflow import hookimpl
 from rfpflow.errors import InputFileError
-from rfpflow.reading import MIN_FILES, read_bid_files
+from rfpflow.spreadsheets.batch import MIN_FILES, read_bid_files
+from rfpflow.spreadsheets.samples import write_vendor_workbook
 from rfpflow.testing import make_context, make_host
-from rfpflow.xlsx_samples import write_vendor_workbook
 from tests.test_bid_workbooks import GOOD, load_generic
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux" or (os.cpu_count() or 1) < 2,

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import attrs
 
-from rfpflow import serde
 from rfpflow.model import Bid, Certification, PriceLine, Stage
-from rfpflow.store import canonical
+from rfpflow.spreadsheets.bid_reader import read_bid_workbook
+from rfpflow.spreadsheets.bid_writer import write_bid_workbook
+from rfpflow.spreadsheets.samples import fill_bid_workbook
+from rfpflow.store import canonical, serde
 from rfpflow.workflow import StoredBid
-from rfpflow.xlsx_bid_reader import read_bid_workbook
-from rfpflow.xlsx_bid_writer import write_bid_workbook
-from rfpflow.xlsx_samples import fill_bid_workbook
 from tests.test_bid_workbooks import GOOD, load_generic
 
 

@@ -1,6 +1,6 @@
 """A realistic cycle view (the data documents and exports are made from), for tests.
 
-The workflow builds this structure with ``rfpflow.views.cycle_view``; its
+The workflow builds this structure with ``rfpflow.workflow.cycle_view``; its
 shape is documented in docs/cycle-view.md. Vendor text here is hostile on
 purpose in places: documents and exports must keep it inert.
 """

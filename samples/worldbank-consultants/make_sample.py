@@ -30,8 +30,8 @@ from pathlib import Path
 from rfpflow.builtins.score_sheets import write_score_sheet
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import load_rfp
+from rfpflow.spreadsheets.samples import fill_score_sheet, write_bid_workbooks
 from rfpflow.testing import make_host
-from rfpflow.xlsx_samples import fill_score_sheet, write_bid_workbooks
 
 HERE = Path(__file__).resolve().parent
 

@@ -245,15 +245,7 @@ def bids_import_command(app: App, paths: tuple[Path, ...], accept_late: bool, re
     else:
         report = cycle.import_bids(files, accept_late=accept_late, late_reason=reason)
     _warn(cycle)
-    for file, vendor, status in report.imported:
-        click.echo(f"  {style('imported', fg='green')}  {file:<32} {vendor:<20} {status}")
-    for file, _message in report.refused:
-        click.echo(f"  {style('refused', fg='red')}   {file}")
-    click.echo(f"{len(report.imported)} imported, {len(report.refused)} refused")
-    for _file, message in report.refused:
-        click.echo(message, err=True)
-    if report.refused:
-        raise SystemExit(2)
+    _print_import(report)
 
 
 @cli.command("close")
@@ -280,7 +272,7 @@ def screen_group(ctx: click.Context) -> None:
 
 
 def _print_screening(results: list[Any]) -> None:
-    from rfpflow.workflow import summarize
+    from rfpflow.records import summarize
 
     overall = summarize(results)
     for vendor, outcome in overall.items():
@@ -308,12 +300,14 @@ def screen_resolve_command(app: App, vendor: str, gate: str, decision: str, reas
     click.echo(f"{vendor} {gate}: {stored.result.outcome} -> {decision} ({reason})")
 
 
-def _print_import(report: Any, noun: str) -> None:
+def _print_import(report: Any, noun: str = "") -> None:
+    """One line per file imported or refused, the count, then every refusal's reasons (exit 2 if any)."""
     for file, who, detail in report.imported:
         click.echo(f"  {style('imported', fg='green')}  {file:<36} {who:<20} {detail}")
     for file, _message in report.refused:
         click.echo(f"  {style('refused', fg='red')}   {file}")
-    click.echo(f"{len(report.imported)} {noun} imported, {len(report.refused)} refused")
+    counted = f"{noun} imported" if noun else "imported"
+    click.echo(f"{len(report.imported)} {counted}, {len(report.refused)} refused")
     for _file, message in report.refused:
         click.echo(message, err=True)
     if report.refused:

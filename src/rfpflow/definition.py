@@ -11,7 +11,6 @@ organisation plugin uses to add its own rules (see docs/rfp-format.md).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import itertools
 import json
@@ -26,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from rfpflow import model
-from rfpflow.errors import DefinitionError, Problem
+from rfpflow.errors import DefinitionError, Problem, ProblemCollector
+from rfpflow.options import suggest
 from rfpflow.toml_lines import LineIndex
 
 if TYPE_CHECKING:
@@ -63,12 +63,6 @@ AWARD_KEYS = {"standstill_days"}
 PRICING_KEYS = {"items", "items_file"}
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean X?)`` when a close match exists, else an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _describe(value: object) -> str:
     if isinstance(value, bool):
         return f"{str(value).lower()} (a boolean)"
@@ -85,20 +79,20 @@ def _describe(value: object) -> str:
     return repr(value)
 
 
-class _Checker:
-    """Collects problems while reading the parsed TOML."""
+class _DefinitionReader:
+    """Reads the parsed TOML into the model, collecting a problem (line and field) for everything wrong."""
 
     def __init__(self, filename: str, index: LineIndex) -> None:
-        self.filename = filename
         self.index = index
-        self.problems: list[Problem] = []
+        self.found = ProblemCollector(filename)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.found.problems
 
     def problem(self, path: str, message: str, severity: str = "error") -> None:
         line = self.index.line_of(path) if path else None
-        self.problems.append(
-            Problem(message, file=self.filename, place=str(line) if line else None,
-                    field=path or None, severity=severity)
-        )
+        self.found.add(message, place=str(line) if line else None, field=path or None, severity=severity)
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
         allowed = set(allowed)
@@ -313,9 +307,9 @@ def check_rfp(path: Path | str, *, context: RunContext | None = None,
     """
     path = Path(path)
     loaded = read_toml(path, raw=text.encode("utf-8") if text is not None else None)
-    checker = _Checker(path.name, loaded.index)
-    rfp = _build_rfp(loaded.data, checker, path.parent)
-    structural_errors = bool(checker.problems)
+    reader = _DefinitionReader(path.name, loaded.index)
+    rfp = _build_rfp(loaded.data, reader, path.parent)
+    structural_errors = bool(reader.problems)
     if context is not None:
         rfp = attrs.evolve(_apply_preset(rfp, context), source=path.name)
         try:
@@ -328,9 +322,9 @@ def check_rfp(path: Path | str, *, context: RunContext | None = None,
             if problem.file is None:
                 line = loaded.index.line_of(problem.field or "")
                 problem = attrs.evolve(problem, file=path.name, place=problem.place or (str(line) if line else None))
-            checker.problems.append(problem)
-    errors = [p for p in checker.problems if p.severity == "error"]
-    return (None if errors else rfp), checker.problems
+            reader.problems.append(problem)
+    errors = [p for p in reader.problems if p.severity == "error"]
+    return (None if errors else rfp), reader.problems
 
 
 def _apply_preset(rfp: model.Rfp, context: RunContext) -> model.Rfp:
@@ -356,7 +350,7 @@ def _apply_preset(rfp: model.Rfp, context: RunContext) -> model.Rfp:
 # ---------------------------------------------------------------------------
 
 
-def _build_rfp(data: dict[str, Any], c: _Checker, base_dir: Path) -> model.Rfp:
+def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> model.Rfp:
     """Build the RFP from what could be read; the caller rejects it if ``c`` found errors."""
     c.unknown_keys(data, TOP_KEYS, "")
     fmt = c.integer(data, "format", "format", default=1)
@@ -421,7 +415,7 @@ def _build_rfp(data: dict[str, Any], c: _Checker, base_dir: Path) -> model.Rfp:
     return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
 
 
-def _ahp(c: _Checker, table: dict[str, Any], roots: tuple[model.Criterion, ...]
+def _ahp(c: _DefinitionReader, table: dict[str, Any], roots: tuple[model.Criterion, ...]
          ) -> tuple[tuple[model.Criterion, ...], dict[str, Any]]:
     """Top-level weights from an AHP pairwise matrix (Saaty); refused when the CR is above 0.10.
 
@@ -465,7 +459,7 @@ def _ahp(c: _Checker, table: dict[str, Any], roots: tuple[model.Criterion, ...]
     return tuple(rescale(r, derived[r.id]) for r in roots), report
 
 
-def _timeline(c: _Checker, table: dict[str, Any]) -> model.Timeline:
+def _timeline(c: _DefinitionReader, table: dict[str, Any]) -> model.Timeline:
     c.unknown_keys(table, TIMELINE_KEYS, "timeline")
     values: dict[str, Any] = {}
     for key in TIMELINE_KEYS:
@@ -481,7 +475,7 @@ def _timeline(c: _Checker, table: dict[str, Any]) -> model.Timeline:
     return model.Timeline(**values)
 
 
-def _criteria(c: _Checker, table: dict[str, Any], *, ahp: bool = False) -> tuple[model.Criterion, ...]:
+def _criteria(c: _DefinitionReader, table: dict[str, Any], *, ahp: bool = False) -> tuple[model.Criterion, ...]:
     if not table:
         c.problem("criteria", "at least one criterion is required: add a [criteria.NAME] table")
         return ()
@@ -501,7 +495,7 @@ def _criteria(c: _Checker, table: dict[str, Any], *, ahp: bool = False) -> tuple
     return roots
 
 
-def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str],
+def _criterion(c: _DefinitionReader, key: str, value: Any, path: str, seen: dict[str, str],
                depth: int, ahp: bool = False) -> model.Criterion | None:
     if not isinstance(value, dict):
         c.problem(path, f"must be a table describing the criterion, got {_describe(value)}")
@@ -563,7 +557,7 @@ def _criterion(c: _Checker, key: str, value: Any, path: str, seen: dict[str, str
                            source=source, guidance=guidance, children=children)
 
 
-def _gates(c: _Checker, table: dict[str, Any]) -> tuple[model.Gate, ...]:
+def _gates(c: _DefinitionReader, table: dict[str, Any]) -> tuple[model.Gate, ...]:
     gates = []
     for key, value in table.items():
         path = f"gates.{key}"
@@ -581,14 +575,14 @@ def _gates(c: _Checker, table: dict[str, Any]) -> tuple[model.Gate, ...]:
     return tuple(gates)
 
 
-def _pricing(c: _Checker, table: dict[str, Any], base_dir: Path) -> tuple[model.LineItem, ...]:
+def _pricing(c: _DefinitionReader, table: dict[str, Any], base_dir: Path) -> tuple[model.LineItem, ...]:
     c.unknown_keys(table, PRICING_KEYS, "pricing")
     items_file = c.text(table, "items_file", "pricing.items_file")
     raw_items = table.get("items", [])
     if items_file:
         if raw_items:
             c.problem("pricing.items_file", "give the line items inline or in items_file, not both")
-        from rfpflow.itemlist import read_item_list  # openpyxl only when a workbook is named
+        from rfpflow.spreadsheets.item_list import read_item_list  # openpyxl only when a workbook is named
 
         rows, problems = read_item_list(base_dir / items_file, items_file)
         c.problems.extend(problems)
@@ -617,7 +611,7 @@ def _pricing(c: _Checker, table: dict[str, Any], base_dir: Path) -> tuple[model.
     return tuple(items)
 
 
-def _questionnaire(c: _Checker, raw: Any) -> tuple[model.Question, ...]:
+def _questionnaire(c: _DefinitionReader, raw: Any) -> tuple[model.Question, ...]:
     if not isinstance(raw, list):
         c.problem("questionnaire", f"must be a list of questions ([[questionnaire]]), got {_describe(raw)}")
         return ()
@@ -647,7 +641,7 @@ def _questionnaire(c: _Checker, raw: Any) -> tuple[model.Question, ...]:
     return tuple(questions)
 
 
-def _trial(c: _Checker, table: dict[str, Any], present: bool) -> model.TrialPlan:
+def _trial(c: _DefinitionReader, table: dict[str, Any], present: bool) -> model.TrialPlan:
     c.unknown_keys(table, TRIAL_KEYS, "trial")
     enabled = c.boolean(table, "enabled", "trial.enabled", default=present)
     preset = c.text(table, "preset", "trial.preset") or None
@@ -674,7 +668,7 @@ def _trial(c: _Checker, table: dict[str, Any], present: bool) -> model.TrialPlan
     return model.TrialPlan(enabled=enabled, preset=preset, kpis=kpis, window_days=window)
 
 
-def _evaluators(c: _Checker, raw: Any) -> tuple[model.Evaluator, ...]:
+def _evaluators(c: _DefinitionReader, raw: Any) -> tuple[model.Evaluator, ...]:
     if not isinstance(raw, list):
         c.problem("evaluators", f"must be a list ([[evaluators]]), got {_describe(raw)}")
         return ()
@@ -698,7 +692,7 @@ def _evaluators(c: _Checker, raw: Any) -> tuple[model.Evaluator, ...]:
     return tuple(out)
 
 
-def _scoring(c: _Checker, table: dict[str, Any]) -> model.ScoringPlan:
+def _scoring(c: _DefinitionReader, table: dict[str, Any]) -> model.ScoringPlan:
     c.unknown_keys(table, SCORING_KEYS, "scoring")
     defaults = model.ScoringPlan()
     tie_break = c.string_list(table, "tie_break", "scoring.tie_break", default=defaults.tie_break)
@@ -738,7 +732,7 @@ def _scoring_with_ahp(plan: model.ScoringPlan, report: dict[str, Any]) -> model.
     return attrs.evolve(plan, options={**plan.options, "ahp": report})
 
 
-def _cross_checks(c: _Checker, criteria: tuple[model.Criterion, ...], items: tuple[model.LineItem, ...],
+def _cross_checks(c: _DefinitionReader, criteria: tuple[model.Criterion, ...], items: tuple[model.LineItem, ...],
                   evaluators: tuple[model.Evaluator, ...], trial: model.TrialPlan, data: dict[str, Any]) -> None:
     leaves = [leaf for crit in criteria for leaf in crit.leaves()]
     kinds = {leaf.source.kind for leaf in leaves}

@@ -79,3 +79,37 @@ class GuardError(RfpflowError):
 
 class PluginError(RfpflowError):
     """A plugin failed: it raised, returned the wrong type, or could not load."""
+
+
+class ProblemCollector:
+    """Collects the problems found while reading one input, so that all are reported at once.
+
+    ``file`` names the input as the user knows it; each problem added names its place.
+    """
+
+    def __init__(self, file: str | None = None) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, *, place: str | None = None, field: str | None = None,
+            severity: str = "error") -> None:
+        self.problems.append(Problem(message, file=self.file, place=place, field=field, severity=severity))
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def raise_if_any(self, summary: str, error: type[RfpflowError] = InputFileError) -> None:
+        """Raise ``error(summary, problems)`` if anything was collected."""
+        if self.problems:
+            raise error(summary, self.problems)
+
+    def listing(self, heading: str, limit: int) -> str:
+        """``heading:`` and the first ``limit`` problems, one per line (for a plain ValueError)."""
+        shown = self.problems[:limit]
+        lines = [f"{heading}:", *(f"  - {p}" for p in shown)]
+        if len(self.problems) > len(shown):
+            lines.append(f"  ... and {len(self.problems) - len(shown)} more")
+        return "\n".join(lines)

@@ -107,9 +107,10 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from rfpflow import scoring
-from rfpflow.cells import CellValueError, is_blank, parse_number
 from rfpflow.errors import PluginError, Problem, RfpflowError
+from rfpflow.formatting import format_money
 from rfpflow.model import Bid, Criterion, RankedVendor, Ranking, Rfp, ShortlistRule, to_tuple
+from rfpflow.spreadsheets.cells import CellValueError, is_blank, parse_number
 
 if TYPE_CHECKING:
     from rfpflow.plugins import PluginHost
@@ -121,9 +122,9 @@ __all__ = [
     "RESERVED_BREAKDOWN_KEYS",
     "CriterionValue",
     "EvaluationError",
+    "FlaggedScore",
     "Matrix",
     "MissingScore",
-    "Outlier",
     "ScoreEntry",
     "SensitivityReport",
     "WeightChange",
@@ -217,8 +218,9 @@ class MissingScore:
 
 
 @attrs.frozen
-class Outlier:
-    """An evaluator further than ``[scoring] outlier_threshold`` from the panel median."""
+class FlaggedScore:
+    """A score flagged in the evaluation: an evaluator further than ``[scoring] outlier_threshold``
+    from the panel's median on one vendor and criterion (:class:`rfpflow.scoring.Outlier` placed)."""
 
     evaluator: str
     vendor: str
@@ -347,7 +349,7 @@ def _num(x: float) -> str:
 
 
 def _money(value: Decimal | float, currency: str) -> str:
-    return f"{Decimal(str(value)):,.2f} {currency}"
+    return format_money(value, currency)
 
 
 def _leaves(rfp: Rfp) -> tuple[Criterion, ...]:
@@ -451,7 +453,7 @@ def _check_scores(rfp: Rfp, vendor_ids: Sequence[str], scores: Sequence[ScoreEnt
     return problems
 
 
-def outlier_review(rfp: Rfp, scores: Sequence[ScoreEntry]) -> list[Outlier]:
+def outlier_review(rfp: Rfp, scores: Sequence[ScoreEntry]) -> list[FlaggedScore]:
     """Evaluators whose score lies further than ``outlier_threshold`` from the panel median.
 
     For each judgement criterion and vendor (criteria in definition order,
@@ -461,14 +463,14 @@ def outlier_review(rfp: Rfp, scores: Sequence[ScoreEntry]) -> list[Outlier]:
     cells: dict[tuple[str, str], dict[str, float]] = {}
     for s in scores:
         cells.setdefault((s.criterion, s.vendor), {})[s.evaluator] = s.score
-    found: list[Outlier] = []
+    found: list[FlaggedScore] = []
     for crit in _leaves(rfp):
         if crit.source.kind != "judgement":
             continue
         for vendor in sorted({v for (c, v) in cells if c == crit.id}):
             by_evaluator = cells[(crit.id, vendor)]
             for o in scoring.outliers(by_evaluator, threshold):
-                found.append(Outlier(o.evaluator, vendor, crit.id, o.score, o.median, o.distance))
+                found.append(FlaggedScore(o.evaluator, vendor, crit.id, o.score, o.median, o.distance))
     return found
 
 

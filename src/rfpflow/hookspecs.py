@@ -189,7 +189,7 @@ def rfpflow_read_bids(source: Path, rfp: Rfp, context: RunContext) -> list[Bid] 
     is stored then. The first non-None result wins. Stage: ``bids import``.
 
     A batch of 16 files or more may be shared with a forked worker process
-    (:mod:`rfpflow.reading`), but only when every plugin implementing this
+    (:mod:`rfpflow.spreadsheets.batch`), but only when every plugin implementing this
     hook sets ``RFPFLOW_READS_IN_WORKERS = True`` in its module: set it only
     if reading a file keeps no state between calls and reports nothing but
     the bids returned or the error raised.

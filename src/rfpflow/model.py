@@ -58,6 +58,10 @@ class Stage(enum.StrEnum):
         return self not in (Stage.AWARDED, Stage.CANCELLED)
 
 
+#: The stages a cycle moves through, in order (``cancelled`` ends any of them and is not among them).
+STAGE_ORDER: tuple[str, ...] = tuple(s.value for s in Stage if s != Stage.CANCELLED)
+
+
 # --------------------------------------------------------------------------
 # The RFP definition
 # --------------------------------------------------------------------------
@@ -130,6 +134,11 @@ class Gate:
     name: str = ""
     on_fail: str = "fail"  # "fail" or "review": what a failed check produces
     params: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
+
+
+#: Gate kinds whose reasons quote bid prices: they are settled once prices are open, and
+#: their reasons are withheld while prices are sealed.
+PRICE_GATE_KINDS = frozenset({"abnormally_low", "budget_ceiling"})
 
 
 @attrs.frozen
@@ -271,7 +280,7 @@ class Answer:
 
 @attrs.frozen
 class PriceLine:
-    """One priced line of a bid. Stored as a row (see :mod:`rfpflow.serde`):
+    """One priced line of a bid. Stored as a row (see :mod:`rfpflow.store.serde`):
     a bid may hold tens of thousands."""
 
     __serde_row__ = True

@@ -20,7 +20,6 @@ from rfpflow.errors import PluginError
 from rfpflow.model import frozen_map, to_tuple
 
 if TYPE_CHECKING:
-    from rfpflow.context import RunContext
     from rfpflow.model import Bid, Gate, GateResult, Kpi, Rfp
 
 
@@ -36,8 +35,12 @@ class Profile:
 
 
 class GateCheck(Protocol):
+    """``check(bid, gate, bids, rfp, context) -> GateResult``; ``context`` is the
+    :class:`rfpflow.context.RunContext` (typed loosely here so that the registry stays
+    below the context, which names the plugin host, in the import order)."""
+
     def __call__(
-        self, bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, context: RunContext
+        self, bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, context: Any
     ) -> GateResult: ...
 
 

@@ -229,7 +229,7 @@ class RunSummary:
         self.echo(f"{'':<12}   {text}")
 
     def screening(self, results: list[Any]) -> None:
-        from rfpflow.workflow import summarize
+        from rfpflow.records import summarize
 
         overall = summarize(results)
         counts = {o: sum(1 for v in overall.values() if v == o) for o in ("pass", "review", "fail")}

@@ -52,6 +52,8 @@ from typing import Final, NamedTuple
 
 import attrs
 
+from rfpflow.errors import ProblemCollector
+
 __all__ = [
     "AHP_RANDOM_INDEX",
     "CONSENSUS_METHODS",
@@ -219,24 +221,10 @@ class SensitivityResult:
 # --------------------------------------------------------------------------
 
 
-class _Problems:
-    """Collects validation problems and raises them together as one ValueError."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.items: list[str] = []
-
-    def add(self, message: str) -> None:
-        self.items.append(message)
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        shown = self.items[:_MAX_LISTED_PROBLEMS]
-        lines = [f"invalid {self.what}:", *(f"  - {p}" for p in shown)]
-        if len(self.items) > len(shown):
-            lines.append(f"  ... and {len(self.items) - len(shown)} more")
-        raise ValueError("\n".join(lines))
+def _raise_invalid(problems: ProblemCollector, what: str) -> None:
+    """Every problem found, as one ValueError (these functions are plain arithmetic for plugins too)."""
+    if problems:
+        raise ValueError(problems.listing(f"invalid {what}", _MAX_LISTED_PROBLEMS))
 
 
 def _as_number(value: object) -> float | None:
@@ -270,7 +258,7 @@ def _is_row(value: object) -> bool:
 
 def _numbers(values: Iterable[object], what: str) -> list[float]:
     """A list of finite floats, or a ValueError naming every bad entry."""
-    problems = _Problems(what)
+    problems, invalid = ProblemCollector(), what
     out: list[float] = []
     for i, value in enumerate(values):
         number = _as_number(value)
@@ -278,7 +266,7 @@ def _numbers(values: Iterable[object], what: str) -> list[float]:
             problems.add(f"entry {i} must be a finite number, got {value!r}")
         else:
             out.append(number)
-    problems.raise_if_any()
+    _raise_invalid(problems, invalid)
     return out
 
 
@@ -323,7 +311,7 @@ def _validate(
     weights: Sequence[float],
     directions: Sequence[str],
 ) -> _Problem:
-    problems = _Problems("decision problem")
+    problems, invalid = ProblemCollector(), "decision problem"
     if not _is_row(directions):
         raise ValueError("directions must be a list of 'benefit' / 'cost', one per criterion")
     if not _is_row(weights):
@@ -365,7 +353,7 @@ def _validate(
                 problems.add(f"row {i}, criterion {j} must be a finite number, got {x!r}")
             clean.append(0.0 if number is None else number)
         rows.append(clean)
-    problems.raise_if_any()
+    _raise_invalid(problems, invalid)
     top = max(clean_weights)  # scale first so that 1e308 + 1e308 cannot overflow
     scaled = [w / top for w in clean_weights]
     total = math.fsum(scaled)
@@ -376,7 +364,7 @@ def _normalise(problem: _Problem, normalization: str) -> list[list[float]]:
     """Normalised matrix (rows) in [0, 1], 1 = best, for the weighted sum."""
     n, m = len(problem.rows), len(problem.directions)
     columns: list[list[float]] = []
-    problems = _Problems(f"matrix for {normalization!r} normalisation")
+    problems, invalid = ProblemCollector(), f"matrix for {normalization!r} normalisation"
     for j in range(m):
         col = [row[j] for row in problem.rows]
         benefit = problem.directions[j] == "benefit"
@@ -411,7 +399,7 @@ def _normalise(problem: _Problem, normalization: str) -> list[list[float]]:
                 else:
                     out = [1.0 - x / hi for x in col]
         columns.append([min(1.0, max(0.0, r)) for r in out])
-    problems.raise_if_any()
+    _raise_invalid(problems, invalid)
     return [list(r) for r in zip(*columns, strict=True)]
 
 
@@ -798,7 +786,7 @@ def ahp_weights(pairwise: Sequence[Sequence[float]], *, tolerance: float = 0.01)
             f"pairwise comparison matrix is {n}x{n}; Saaty's random index is defined "
             f"up to n = {len(AHP_RANDOM_INDEX)}: split the criteria into a hierarchy"
         )
-    problems = _Problems("pairwise comparison matrix")
+    problems, invalid = ProblemCollector(), "pairwise comparison matrix"
     a: list[list[float]] = []
     for i, row in enumerate(pairwise):
         if not _is_row(row) or len(row) != n:
@@ -814,7 +802,7 @@ def ahp_weights(pairwise: Sequence[Sequence[float]], *, tolerance: float = 0.01)
                 number = 1.0
             clean.append(number)
         a.append(clean)
-    problems.raise_if_any()
+    _raise_invalid(problems, invalid)
     for i in range(n):
         if abs(a[i][i] - 1.0) > tol:
             problems.add(f"diagonal entry [{i}][{i}] is {_fmt(a[i][i])}; it must be 1")
@@ -824,7 +812,7 @@ def ahp_weights(pairwise: Sequence[Sequence[float]], *, tolerance: float = 0.01)
                     f"entries [{i}][{j}] = {_fmt(a[i][j])} and [{j}][{i}] = {_fmt(a[j][i])} are not "
                     f"reciprocal (expected [{j}][{i}] = 1/{_fmt(a[i][j])} = {1 / a[i][j]:.6g})"
                 )
-    problems.raise_if_any()
+    _raise_invalid(problems, invalid)
 
     weights = _principal_eigenvector(a)
     aw = [math.fsum(map(operator.mul, row, weights)) for row in a]
@@ -1022,7 +1010,7 @@ def _sort_keys(candidates: Sequence[Mapping[str, object]], rule: Sequence[str]) 
         raise ValueError(f"tie-break rule names a key twice: {list(rule)!r}")
     keys = [*rule, *(["vendor"] if "vendor" not in rule else [])]
 
-    problems = _Problems("tie-break candidates")
+    problems, invalid = ProblemCollector(), "tie-break candidates"
     seen: set[str] = set()
     rows: list[tuple[str, dict[str, object]]] = []
     for n, candidate in enumerate(candidates):
@@ -1059,7 +1047,7 @@ def _sort_keys(candidates: Sequence[Mapping[str, object]], rule: Sequence[str]) 
     aware = {isinstance(t, datetime) and t.utcoffset() is not None for t in times}
     if len(aware) > 1:
         problems.add("submitted_at mixes times with and without a time zone; they cannot be compared")
-    problems.raise_if_any()
+    _raise_invalid(problems, invalid)
     return [(vendor, tuple((0, v[k]) if k in v else _MISSING for k in keys)) for vendor, v in rows]
 
 

@@ -38,7 +38,7 @@ from rfpflow.plugins import PluginHost
 
 if TYPE_CHECKING:
     from rfpflow.model import Rfp
-    from rfpflow.xlsx_layout import TableSpec
+    from rfpflow.spreadsheets.layout import TableSpec
 
 __all__ = [
     "FIXED_NOW",
@@ -115,7 +115,7 @@ def write_blank_bid_workbook(rfp: Rfp, target: Path, *, host: PluginHost | None 
     """The workbook vendors fill in, written through the ``rfpflow_write_bid_workbook`` hook.
 
     When no plugin implements the hook yet, rfpflow's own writer
-    (:mod:`rfpflow.xlsx_bid_writer`) writes it.
+    (:mod:`rfpflow.spreadsheets.bid_writer`) writes it.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     host = host or make_host()
@@ -123,14 +123,14 @@ def write_blank_bid_workbook(rfp: Rfp, target: Path, *, host: PluginHost | None 
                          context=make_context(host, rfp=rfp))
     if written is not None:
         return Path(written)
-    from rfpflow.xlsx_bid_writer import write_bid_workbook
+    from rfpflow.spreadsheets.bid_writer import write_bid_workbook
 
     return write_bid_workbook(rfp, target)
 
 
 def _header(ws: Any, table: TableSpec) -> tuple[int, dict[str, int]]:
     """The header row of ``table`` on ``ws`` and its columns (key -> 1-based column), found by label."""
-    from rfpflow.xlsx_layout import label_keys
+    from rfpflow.spreadsheets.layout import label_keys
 
     required = {c.key for c in table.columns if c.required}
     for row in ws.iter_rows(min_row=1, max_row=40):
@@ -153,7 +153,7 @@ def _sheet(wb: Any, name: str) -> Any:
 
 
 def _put(cell: Any, value: object) -> None:
-    from rfpflow.cells import write_text
+    from rfpflow.spreadsheets.cells import write_text
 
     if isinstance(value, str):
         write_text(cell, value)
@@ -164,7 +164,7 @@ def _put(cell: Any, value: object) -> None:
 
 
 def _fill_company(ws: Any, company: Mapping[str, object]) -> None:
-    from rfpflow.xlsx_layout import COMPANY_FIELDS, COMPANY_TABLE, label_key, label_keys
+    from rfpflow.spreadsheets.layout import COMPANY_FIELDS, COMPANY_TABLE, label_key, label_keys
 
     header, columns = _header(ws, COMPANY_TABLE)
     accepted = [(spec, spec.keys()) for spec in COMPANY_FIELDS]
@@ -194,7 +194,7 @@ def _certificate(item: CertificateData) -> tuple[str, object, object]:
 
 
 def _fill_certifications(ws: Any, certifications: Iterable[CertificateData]) -> None:
-    from rfpflow.xlsx_layout import CERTIFICATIONS_TABLE
+    from rfpflow.spreadsheets.layout import CERTIFICATIONS_TABLE
 
     header, columns = _header(ws, CERTIFICATIONS_TABLE)
     row = header + 1
@@ -229,7 +229,7 @@ def _rows_by_id(ws: Any, header: int, column: int) -> dict[str, int]:
 
 
 def _fill_answers(ws: Any, answers: Mapping[str, AnswerData]) -> None:
-    from rfpflow.xlsx_layout import QUESTIONNAIRE_TABLE
+    from rfpflow.spreadsheets.layout import QUESTIONNAIRE_TABLE
 
     header, columns = _header(ws, QUESTIONNAIRE_TABLE)
     rows = _rows_by_id(ws, header, columns["id"])
@@ -243,7 +243,7 @@ def _fill_answers(ws: Any, answers: Mapping[str, AnswerData]) -> None:
 
 
 def _fill_prices(ws: Any, prices: Mapping[str, object]) -> None:
-    from rfpflow.xlsx_layout import PRICING_TABLE
+    from rfpflow.spreadsheets.layout import PRICING_TABLE
 
     header, columns = _header(ws, PRICING_TABLE)
     rows = _rows_by_id(ws, header, columns["item_id"])
@@ -270,7 +270,7 @@ def fill_bid_workbook(path: Path, *, company: Mapping[str, object] | None = None
     """
     import openpyxl
 
-    from rfpflow.xlsx_layout import CERTIFICATIONS, COMPANY, PRICING, QUESTIONNAIRE
+    from rfpflow.spreadsheets.layout import CERTIFICATIONS, COMPANY, PRICING, QUESTIONNAIRE
 
     wb = openpyxl.load_workbook(path)
     if company:

@@ -18,20 +18,34 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from rfpflow import serde
 from rfpflow.context import Clock, RunContext
 from rfpflow.definition import check_rfp, load_rfp
+from rfpflow.documents.view import award_view, build_view, evaluation_view, trial_view
 from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
-from rfpflow.model import Bid, GateResult, Rfp, Stage, Transition
+from rfpflow.model import PRICE_GATE_KINDS, Bid, GateResult, Rfp, Stage, Transition
 from rfpflow.plugins import Timeout, plugin_timeout, time_limit
-from rfpflow.reading import read_bid_files
-from rfpflow.store import CycleState, SqliteStore, Store, store_exists, store_path
+from rfpflow.records import Resolution, StoredBid, StoredGateResult, summarize
+from rfpflow.spreadsheets.batch import read_bid_files
+from rfpflow.store import (
+    ChainReport,
+    CycleState,
+    Event,
+    SqliteStore,
+    Store,
+    Transaction,
+    serde,
+    store_exists,
+    store_path,
+    verify_chain,
+)
+
+T = TypeVar("T")
 
 OPEN_FOR_BIDS = (Stage.ISSUED,)
 TERMINAL = (Stage.AWARDED, Stage.CANCELLED)
@@ -61,36 +75,6 @@ def file_sha256(path: Path) -> str:
 
 
 @attrs.frozen
-class StoredBid:
-    """A bid as kept in the store, with how and when it came in."""
-
-    bid: Bid
-    submitted_at: str
-    sha256: str
-    late: bool = False
-    late_reason: str = ""
-    needs_resubmission: bool = False
-
-
-@attrs.frozen
-class Resolution:
-    decision: str
-    reason: str
-    actor: str
-    at: str
-
-
-@attrs.frozen
-class StoredGateResult:
-    result: GateResult
-    resolution: Resolution | None = None
-
-    @property
-    def outcome(self) -> str:
-        return self.resolution.decision if self.resolution else self.result.outcome
-
-
-@attrs.frozen
 class ImportReport:
     imported: tuple[tuple[str, str, str], ...]  # (file, vendor_id, "new" | "replaced")
     refused: tuple[tuple[str, str], ...]        # (file, message)
@@ -99,7 +83,7 @@ class ImportReport:
 class _Operation:
     """What a command body gets: the transaction, the RFP and a way to record events."""
 
-    def __init__(self, cycle: Cycle, tx: Any, rfp: Rfp, state: CycleState) -> None:
+    def __init__(self, cycle: Cycle, tx: Transaction, rfp: Rfp, state: CycleState) -> None:
         self.cycle = cycle
         self.tx = tx
         self.rfp = rfp
@@ -148,15 +132,21 @@ class Cycle:
             )
         return rfp
 
-    def stage(self) -> Stage:
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Transaction | None]:
+        """A read-only look at the store; None before the cycle has one (a draft)."""
         if not store_exists(self.workspace):
-            return Stage.DRAFT
+            yield None
+            return
         store = self._store(read_only=True)
         try:
             with store.read() as tx:
-                state = tx.state()
+                yield tx
         finally:
             store.close()
+
+    def stage(self) -> Stage:
+        state = self.state()
         return Stage(state.stage) if state else Stage.DRAFT
 
     def _stored_rfp(self, state: CycleState) -> Rfp:
@@ -188,8 +178,7 @@ class Cycle:
 
     def render_documents(self, rfp: Rfp) -> list[Path]:
         """Render every document the cycle has reached into out/ (after the command committed)."""
-        from rfpflow.documents import render_documents
-        from rfpflow.views import build_view
+        from rfpflow.documents.render import render_documents
 
         try:
             return render_documents(build_view(self, rfp), self.context.host, workspace=self.workspace,
@@ -353,14 +342,8 @@ class Cycle:
 
     def record(self, collection: str, key: str) -> Any | None:
         """One stored record (plain data), or None."""
-        if not store_exists(self.workspace):
-            return None
-        store = self._store(read_only=True)
-        try:
-            with store.read() as tx:
-                return tx.get(collection, key)
-        finally:
-            store.close()
+        with self._reading() as tx:
+            return None if tx is None else tx.get(collection, key)
 
     def current_rfp(self) -> Rfp:
         """The frozen definition once issued (rfp.toml must match it), else rfp.toml as it is."""
@@ -371,14 +354,8 @@ class Cycle:
         return [serde.from_data(StoredBid, d) for _, d in self._read_all("bids")]
 
     def _read_all(self, collection: str) -> list[tuple[str, Any]]:
-        if not store_exists(self.workspace):
-            return []
-        store = self._store(read_only=True)
-        try:
-            with store.read() as tx:
-                return list(tx.all(collection))
-        finally:
-            store.close()
+        with self._reading() as tx:
+            return [] if tx is None else list(tx.all(collection))
 
     def close(self, *, early_reason: str = "") -> int:
         """issued -> bids closed. Refused before the deadline unless a reason is given."""
@@ -451,12 +428,12 @@ class Cycle:
 
     # -- evaluation -------------------------------------------------------------
 
-    def screened_in(self, tx: Any) -> list[str]:
+    def screened_in(self, tx: Transaction) -> list[str]:
         """Vendors whose every screening outcome is (or was settled as) pass."""
         results = [serde.from_data(StoredGateResult, d) for _, d in tx.all("screening")]
         return [v for v, outcome in summarize(results).items() if outcome == "pass"]
 
-    def _enter_evaluation(self, op: _Operation, command: str) -> None:
+    def _enter_evaluation(self, op: _Operation) -> None:
         """From screening, the first evaluation command moves the cycle on once nothing awaits review."""
         if Stage(op.state.stage) != Stage.SCREENING:
             return
@@ -482,7 +459,7 @@ class Cycle:
     def write_score_sheets(self) -> list[Path]:
         """Write one score sheet per evaluator for the screened-in vendors."""
         with self._command("evaluate sheets", (Stage.SCREENING, Stage.EVALUATION)) as op:
-            self._enter_evaluation(op, "evaluate sheets")
+            self._enter_evaluation(op)
             rfp = op.rfp
             vendors = self.screened_in(op.tx)
             shown, _codes = self._sheet_vendors(rfp, vendors)
@@ -507,28 +484,26 @@ class Cycle:
 
         files = _expand(paths, self.workspace)
         with self._command("evaluate import", (Stage.SCREENING, Stage.EVALUATION)) as op:
-            self._enter_evaluation(op, "evaluate import")
+            self._enter_evaluation(op)
             rfp = op.rfp
             vendors = self.screened_in(op.tx)
             _shown, codes = self._sheet_vendors(rfp, vendors)
-            imported: list[tuple[str, str, str]] = []
-            refused: list[tuple[str, str]] = []
-            for path in files:
-                try:
-                    rows = self.context.host.first("rfpflow_read_scores", list, source=path, rfp=rfp,
-                                                   context=self.context.with_rfp(rfp))
-                    if rows is None:
-                        raise InputFileError(f"{path.name}: no installed plugin reads this kind of score sheet")
-                    entries = [ScoreEntry.from_mapping(row, file=path.name) for row in rows]
-                    if codes:
-                        entries = unblind_scores(entries, codes)
-                    strangers = sorted({e.vendor for e in entries if e.vendor not in vendors})
-                    if strangers:
-                        raise InputFileError(f"{path.name}: scores for vendors that did not pass screening: "
-                                             + ", ".join(strangers))
-                except InputFileError as exc:
-                    refused.append((path.name, str(exc)))
-                    continue
+
+            def read(path: Path) -> list[ScoreEntry]:
+                rows = self.context.host.first("rfpflow_read_scores", list, source=path, rfp=rfp,
+                                               context=self.context.with_rfp(rfp))
+                if rows is None:
+                    raise InputFileError(f"{path.name}: no installed plugin reads this kind of score sheet")
+                entries = [ScoreEntry.from_mapping(row, file=path.name) for row in rows]
+                if codes:
+                    entries = unblind_scores(entries, codes)
+                strangers = sorted({e.vendor for e in entries if e.vendor not in vendors})
+                if strangers:
+                    raise InputFileError(f"{path.name}: scores for vendors that did not pass screening: "
+                                         + ", ".join(strangers))
+                return entries
+
+            def keep(path: Path, entries: list[ScoreEntry]) -> tuple[str, str]:
                 evaluators = sorted({e.evaluator for e in entries})
                 for evaluator in evaluators:
                     for key, _ in op.tx.all("scores"):
@@ -538,10 +513,11 @@ class Cycle:
                     op.tx.put("scores", f"{entry.evaluator}/{entry.vendor}/{entry.criterion}", entry)
                 op.record("scores.imported", file=path.name, sha256=file_sha256(path), evaluators=evaluators,
                           scores=len(entries))
-                imported.append((path.name, ",".join(evaluators), f"{len(entries)} scores"))
-        return ImportReport(tuple(imported), tuple(refused))
+                return ",".join(evaluators), f"{len(entries)} scores"
 
-    def _evaluation_inputs(self, tx: Any) -> tuple[list[Bid], list[Any], dict[str, dt.datetime]]:
+            return _import_each(files, read, keep)
+
+    def _evaluation_inputs(self, tx: Transaction) -> tuple[list[Bid], list[Any], dict[str, dt.datetime]]:
         from rfpflow.evaluation import ScoreEntry
 
         vendors = set(self.screened_in(tx))
@@ -622,7 +598,8 @@ class Cycle:
             if not chosen:
                 raise GuardError("no vendor meets the shortlist rule "
                                  f"(top {rfp.shortlist.top}, at least {rfp.shortlist.min_score} points); "
-                                 "cancel the cycle or amend nothing and award without a trial is not allowed")
+                                 "a trial run needs at least one vendor, and the award cannot skip the trial; "
+                                 'cancel the cycle with `rfpflow cancel --reason "..."` and start a new one')
             op.tx.put("shortlist", "vendors", chosen)
             op.record("shortlist.set", vendors=chosen, rule={"top": rfp.shortlist.top,
                                                              "min_score": rfp.shortlist.min_score})
@@ -639,28 +616,27 @@ class Cycle:
         with self._command("trial import", (Stage.TRIAL_RUN,)) as op:
             rfp = op.rfp
             shortlisted = set(op.tx.get("shortlist", "vendors") or [])
-            imported: list[tuple[str, str, str]] = []
-            refused: list[tuple[str, str]] = []
-            for path in files:
-                try:
-                    rows = self.context.host.first("rfpflow_read_trial_data", list, source=path, rfp=rfp,
-                                                   context=self.context.with_rfp(rfp))
-                    if rows is None:
-                        raise InputFileError(f"{path.name}: no installed plugin reads this kind of trial data")
-                    bad = [Problem(f"vendor {m.vendor_id!r} is not on the shortlist "
-                                   f"({', '.join(sorted(shortlisted))})", file=path.name, place=m.place or None)
-                           for m in rows if not isinstance(m, Measurement) or m.vendor_id not in shortlisted]
-                    if bad:
-                        raise InputFileError(f"{path.name}: {len(bad)} problem(s)", bad)
-                except InputFileError as exc:
-                    refused.append((path.name, str(exc)))
-                    continue
+
+            def read(path: Path) -> list[Measurement]:
+                rows = self.context.host.first("rfpflow_read_trial_data", list, source=path, rfp=rfp,
+                                               context=self.context.with_rfp(rfp))
+                if rows is None:
+                    raise InputFileError(f"{path.name}: no installed plugin reads this kind of trial data")
+                bad = [Problem(f"vendor {m.vendor_id!r} is not on the shortlist "
+                               f"({', '.join(sorted(shortlisted))})", file=path.name, place=m.place or None)
+                       for m in rows if not isinstance(m, Measurement) or m.vendor_id not in shortlisted]
+                if bad:
+                    raise InputFileError(f"{path.name}: {len(bad)} problem(s)", bad)
+                return rows
+
+            def keep(path: Path, rows: list[Measurement]) -> tuple[str, str]:
                 for m in rows:
                     op.tx.put("measurements", f"{m.vendor_id}/{m.kpi_id}/{m.day.isoformat()}", m)
                 op.record("trial.imported", file=path.name, sha256=file_sha256(path), measurements=len(rows),
                           vendors=sorted({m.vendor_id for m in rows}))
-                imported.append((path.name, ",".join(sorted({m.vendor_id for m in rows})), f"{len(rows)} rows"))
-        return ImportReport(tuple(imported), tuple(refused))
+                return ",".join(sorted({m.vendor_id for m in rows})), f"{len(rows)} rows"
+
+            return _import_each(files, read, keep)
 
     def evaluate_trial(self) -> list[Any]:
         """KPI attainment and a verdict for every shortlisted vendor."""
@@ -788,35 +764,19 @@ class Cycle:
 
     # -- reading the log --------------------------------------------------------
 
-    def events(self) -> list[Any]:
-        if not store_exists(self.workspace):
-            return []
-        store = self._store(read_only=True)
-        try:
-            with store.read() as tx:
-                return list(tx.events())
-        finally:
-            store.close()
+    def events(self) -> list[Event]:
+        with self._reading() as tx:
+            return [] if tx is None else list(tx.events())
 
-    def verify(self) -> Any:
-        from rfpflow.store import verify_chain
-
-        store = SqliteStore(store_path(self.workspace), read_only=True)
-        try:
-            with store.read() as tx:
-                return verify_chain(tx.raw_events(), tx.state())
-        finally:
-            store.close()
+    def verify(self) -> ChainReport:
+        with self._reading() as tx:
+            if tx is None:
+                raise RfpflowError("the RFP has not been issued yet: there is no audit chain to verify")
+            return verify_chain(tx.raw_events(), tx.state())
 
     def state(self) -> CycleState | None:
-        if not store_exists(self.workspace):
-            return None
-        store = self._store(read_only=True)
-        try:
-            with store.read() as tx:
-                return tx.state()
-        finally:
-            store.close()
+        with self._reading() as tx:
+            return None if tx is None else tx.state()
 
 
     # -- where things stand -------------------------------------------------------
@@ -904,36 +864,6 @@ NEXT_STEPS: dict[Stage, str] = {
 # ---------------------------------------------------------------------------
 
 
-def evaluation_view(rfp: Rfp, matrix: Any, ranking: Any, outliers: Sequence[Any], sensitivity: Any,
-                    scores: Sequence[Any]) -> dict[str, Any]:
-    """The evaluation as plain data for the store, documents and exports."""
-    dimensions = [c.id for c in rfp.criteria]
-    leaves = [c.id for c in rfp.leaf_criteria()]
-    totals = []
-    for entry in ranking.entries:
-        breakdown = dict(entry.breakdown)
-        totals.append({
-            "vendor": entry.vendor_id, "rank": entry.rank, "total": round(entry.total_score, 6),
-            "price": None if entry.price is None else format(entry.price, "f"),
-            "breakdown": {c: round(breakdown.get(c, 0.0), 6) for c in leaves},
-            "dimensions": {d: round(breakdown.get(d, 0.0), 6) for d in dimensions},
-            "technical_score": round(breakdown.get("technical_score", 0.0), 6),
-            "notes": {c: list(matrix.value(entry.vendor_id, c).notes) for c in leaves},
-        })
-    return {
-        "method": ranking.method,
-        "totals": totals,
-        "tied_groups": [list(g) for g in ranking.tied_groups],
-        "notes": list(ranking.notes),
-        "outliers": [{"evaluator": o.evaluator, "vendor": o.vendor, "criterion": o.criterion, "score": o.score,
-                      "median": o.median, "distance": o.distance} for o in outliers],
-        "sensitivity": [{"criterion": c.criterion, "current_weight": c.weight, "new_weight": c.new_weight,
-                         "new_winner": c.new_leader, "text": c.text} for c in sensitivity.changes],
-        "scores": [{"evaluator": s.evaluator, "vendor": s.vendor, "criterion": s.criterion, "score": s.score,
-                    "comment": s.comment} for s in sorted(scores, key=lambda s: (s.evaluator, s.vendor, s.criterion))],
-    }
-
-
 def ranking_from_view(result: dict[str, Any]) -> Any:
     from decimal import Decimal
 
@@ -944,33 +874,7 @@ def ranking_from_view(result: dict[str, Any]) -> Any:
                      {**t["breakdown"], **t["dimensions"]}) for t in result["totals"]))
 
 
-def trial_view(rfp: Rfp, results: Sequence[Any]) -> dict[str, Any]:
-    names = {k.id: (k.name, k.unit) for k in rfp.trial.kpis}
-    return {"results": [
-        {"vendor": r.vendor_id, "passed": r.passed, "score": round(r.score, 6), "notes": list(r.notes),
-         "kpis": [{"kpi": k.kpi_id, "name": names.get(k.kpi_id, (k.kpi_id, ""))[0],
-                   "unit": names.get(k.kpi_id, ("", ""))[1], "value": k.value, "target": k.target, "met": k.met,
-                   "attainment": round(k.attainment, 6)} for k in r.kpis]}
-        for r in results]}
-
-
-def award_view(decision: Any, ranking: Any, names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "vendor": decision.vendor_id, "vendor_name": names.get(decision.vendor_id, decision.vendor_id),
-        "justification": decision.justification, "follows_ranking": decision.follows_ranking,
-        "standstill_ends": decision.standstill_ends.isoformat() if decision.standstill_ends else None,
-        "decided_by": decision.decided_by,
-        "ranking": [{"vendor": e.vendor_id, "rank": e.rank, "total": round(e.total_score, 6),
-                     "evaluation": round(e.breakdown.get("evaluation_score", e.total_score), 6),
-                     "price_score": None if "price_score" not in e.breakdown else round(e.breakdown["price_score"], 6),
-                     "trial_score": None if "trial_score" not in e.breakdown else round(e.breakdown["trial_score"], 6)}
-                    for e in ranking.entries],
-        "tied_groups": [list(g) for g in ranking.tied_groups],
-        "notes": list(ranking.notes),
-    }
-
-
-def _state(tx: Any) -> CycleState:
+def _state(tx: Transaction) -> CycleState:
     state: CycleState | None = tx.state()
     if state is None:
         raise RfpflowError("internal: the cycle has no state row")
@@ -979,8 +883,6 @@ def _state(tx: Any) -> CycleState:
 
 def price_gates(rfp: Rfp) -> list[Any]:
     """The gates that read prices (budget ceiling, abnormally low)."""
-    from rfpflow.views import PRICE_GATE_KINDS
-
     return [g for g in rfp.gates if g.kind in PRICE_GATE_KINDS]
 
 
@@ -1021,20 +923,21 @@ def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext, *, gates: 
     return results
 
 
-def summarize(results: Sequence[StoredGateResult]) -> dict[str, str]:
-    """Each vendor's overall outcome: fail if any gate fails, review if any needs review, else pass."""
-    overall: dict[str, str] = {}
-    for stored in results:
-        vendor = stored.result.vendor_id
-        outcome = stored.outcome
-        current = overall.get(vendor, "pass")
-        if outcome == "fail" or current == "fail":
-            overall[vendor] = "fail"
-        elif outcome == "review" or current == "review":
-            overall[vendor] = "review"
-        else:
-            overall[vendor] = "pass"
-    return dict(sorted(overall.items()))
+def _import_each(files: Sequence[Path], read: Callable[[Path], T], keep: Callable[[Path, T], tuple[str, str]]
+                 ) -> ImportReport:
+    """Each file all or nothing: one that ``read`` refuses (InputFileError) is reported and left out
+    whole; ``keep`` stores each one read and says who it was from and what it held."""
+    imported: list[tuple[str, str, str]] = []
+    refused: list[tuple[str, str]] = []
+    for path in files:
+        try:
+            value = read(path)
+        except InputFileError as exc:
+            refused.append((path.name, str(exc)))
+            continue
+        who, detail = keep(path, value)
+        imported.append((path.name, who, detail))
+    return ImportReport(tuple(imported), tuple(refused))
 
 
 def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
@@ -1062,6 +965,14 @@ def _wrong_stage(command: str, stage: Stage, allowed: Sequence[Stage]) -> str:
     wanted = " or ".join(STAGE_LABELS[s] for s in allowed)
     return (f"`rfpflow {command}` is for a cycle that is {wanted}; this one is {STAGE_LABELS[stage]}. "
             f"`rfpflow status` shows what to do next.")
+
+
+def cycle_view(context: RunContext) -> dict[str, Any]:
+    """The view of the cycle in ``context.workspace``: what documents and exports are made from."""
+    if context.workspace is None:
+        raise RfpflowError("there is no workspace to describe; use -C DIR")
+    cycle = Cycle(context.workspace, context)
+    return build_view(cycle, context.rfp or cycle.current_rfp())
 
 
 def now_context(context: RunContext, moment: dt.datetime) -> RunContext:

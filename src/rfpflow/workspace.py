@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rfpflow.definition import suggest
 from rfpflow.errors import RfpflowError
+from rfpflow.options import suggest
 from rfpflow.plugins import PluginHost
 
 SUBFOLDERS = ("bids", "evaluations", "trial", "templates", "out")

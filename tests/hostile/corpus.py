@@ -78,8 +78,8 @@ class Material:
 
 def make_material(workspace: Path, folder: Path) -> Material:
     from rfpflow.definition import load_rfp
+    from rfpflow.spreadsheets.samples import fill_bid_workbook
     from rfpflow.testing import make_context, make_host
-    from rfpflow.xlsx_samples import fill_bid_workbook
     from tests.hostile.harness import bid_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -168,7 +168,7 @@ def _part(sheet: str, fn: Callable[[bytes], bytes]) -> Build:
 def _shared_strings(fn: Callable[[bytes], bytes]) -> Build:
     """A workbook written by xlsxwriter (shared strings), with its sharedStrings.xml edited."""
     def build(m: Material, path: Path) -> Path:
-        from rfpflow.xlsx_samples import write_vendor_workbook
+        from rfpflow.spreadsheets.samples import write_vendor_workbook
 
         source = write_vendor_workbook(m.folder / f"sst-{path.stem}.xlsx", m.rfp, VALID)
         return xe.edit_part(source, path, "xl/sharedStrings.xml", fn)
@@ -505,7 +505,7 @@ def content_cases() -> list[BidCase]:
 
 
 def _reordered(m: Material, path: Path) -> Path:
-    from rfpflow.xlsx_samples import write_vendor_workbook
+    from rfpflow.spreadsheets.samples import write_vendor_workbook
 
     return write_vendor_workbook(path, m.rfp, VALID, column_order={
         "Pricing": ["unit_price", "comment", "item_id", "quantity", "description"],

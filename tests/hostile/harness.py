@@ -293,9 +293,9 @@ KILLER = textwrap.dedent('''
     mode, target, count_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     args = sys.argv[sys.argv.index("--") + 1:]
     import rfpflow, rfpflow.cli  # imported before profiling starts: counting starts with the command
-    import rfpflow.workflow, rfpflow.store, rfpflow.documents, rfpflow.views, openpyxl, jinja2  # noqa
+    import rfpflow.workflow, rfpflow.store, rfpflow.documents.render, openpyxl, jinja2  # noqa
     root = os.path.dirname(rfpflow.__file__)
-    store = os.path.join(root, "store.py")
+    store = os.path.join(root, "store", "sqlite.py")
     counts = {"call": 0, "sql": 0}
 
     def profile(frame, event, arg):
@@ -358,7 +358,7 @@ def hostile_sample(target: Path, names: dict[str, str], *, q4_comment: str = "")
     """
     import openpyxl
 
-    from rfpflow.cells import write_text
+    from rfpflow.spreadsheets.cells import write_text
 
     shutil.copytree(FLAGSHIP, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     for vendor, name in names.items():

@@ -346,7 +346,7 @@ def locate(path: Path) -> dict[str, str]:
     """
     import openpyxl
 
-    from rfpflow.xlsx_layout import (
+    from rfpflow.spreadsheets.layout import (
         CERTIFICATIONS_TABLE,
         COMPANY_FIELDS,
         COMPANY_TABLE,

@@ -56,10 +56,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
 from rfpflow.errors import Problem, RfpflowError
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Bid, GateResult, Rfp
+from rfpflow.options import unknown_options
 
 __all__ = [
     "BUYER_MANAGEMENT_PATTERNS",
@@ -169,13 +169,12 @@ def _options(rfp: Rfp, context: RunContext | None) -> Mapping[str, object]:
 
 
 def _option_problems(options: Mapping[str, object]) -> list[Problem]:
-    problems: list[Problem] = []
+    problems = unknown_options(PLUGIN, "the dispatch plugin", options, OPTIONS)
     for key, value in options.items():
         field = f"plugins.{PLUGIN}.{key}"
         if key not in OPTIONS:
-            problems.append(Problem(f"the dispatch plugin has no option {key!r}{suggest(key, OPTIONS)}; "
-                                    f"options: {', '.join(OPTIONS)}", field=field))
-        elif not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problems.append(Problem(f"must be a list of texts, got {value!r}", field=field))
     return problems
 

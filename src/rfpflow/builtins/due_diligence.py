@@ -66,13 +66,13 @@ import attrs
 
 from rfpflow.builtins.screening import reference_date
 from rfpflow.builtins.trial_run import decode_csv, read_csv_rows
-from rfpflow.cells import CellValue, CellValueError, parse_date, parse_number, parse_text, parse_yes_no
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
-from rfpflow.errors import InputFileError, Problem, RfpflowError
+from rfpflow.errors import InputFileError, Problem, ProblemCollector, RfpflowError
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Bid, Gate, GateResult, Rfp
+from rfpflow.options import suggest, unknown_options
 from rfpflow.registry import ScreeningRule
+from rfpflow.spreadsheets.cells import CellValue, CellValueError, parse_date, parse_number, parse_text, parse_yes_no
 from rfpflow.uscc import normalize_uscc, validate_uscc
 
 __all__ = [
@@ -209,20 +209,9 @@ class RegistryRecord:
 # ---------------------------------------------------------------------------
 
 
-class _Collector:
-    def __init__(self, display: str) -> None:
-        self.display = display
-        self.problems: list[Problem] = []
-
-    def add(self, place: str | None, message: str) -> None:
-        self.problems.append(Problem(message, file=self.display, place=place))
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            count = len(self.problems)
-            raise InputFileError(
-                f"{self.display}: {count} problem{'s' if count != 1 else ''} in the registry extract",
-                self.problems)
+def _raise_if_any(out: ProblemCollector) -> None:
+    count = len(out)
+    out.raise_if_any(f"{out.file}: {count} problem{'s' if count != 1 else ''} in the registry extract")
 
 
 def _capital(value: CellValue, label: str, currency: str | None) -> tuple[Decimal, str]:
@@ -245,7 +234,7 @@ def _optional_text(value: Any, label: str) -> str | None:
         return None
 
 
-def _build_record(raw: Mapping[str, Any], place: str, where: str, out: _Collector) -> RegistryRecord | None:
+def _build_record(raw: Mapping[str, Any], place: str, where: str, out: ProblemCollector) -> RegistryRecord | None:
     """A record from field values (JSON or CSV alike); problems go to ``out`` at ``where``."""
     ok = True
 
@@ -253,14 +242,14 @@ def _build_record(raw: Mapping[str, Any], place: str, where: str, out: _Collecto
         nonlocal ok
         value = raw.get(field)
         if isinstance(value, (list, dict)):
-            out.add(where, f"{field} must be text, got a {'list' if isinstance(value, list) else 'table'}")
+            out.add(f"{field} must be text, got a {'list' if isinstance(value, list) else 'table'}", place=where)
             ok = False
             return None
         try:
             return parse_text(value, field)
         except CellValueError as exc:
             if required:
-                out.add(where, f"{exc} (required)")
+                out.add(f"{exc} (required)", place=where)
                 ok = False
             return None
 
@@ -274,14 +263,14 @@ def _build_record(raw: Mapping[str, Any], place: str, where: str, out: _Collecto
         try:
             capital, capital_currency = _capital(raw["registered_capital"], "registered_capital", currency)
         except CellValueError as exc:
-            out.add(where, str(exc))
+            out.add(str(exc), place=where)
             ok = False
     established: dt.date | None = None
     if raw.get("established") not in (None, ""):
         try:
             established = parse_date(raw["established"], "established")
         except CellValueError as exc:
-            out.add(where, str(exc))
+            out.add(str(exc), place=where)
             ok = False
     if not ok or code_text is None or name is None or status is None:
         return None
@@ -293,21 +282,21 @@ def _build_record(raw: Mapping[str, Any], place: str, where: str, out: _Collecto
     )
 
 
-def _penalty(raw: Mapping[str, Any], place: str, where: str, out: _Collector) -> Penalty | None:
+def _penalty(raw: Mapping[str, Any], place: str, where: str, out: ProblemCollector) -> Penalty | None:
     ok = True
     date: dt.date | None = None
     try:
         date = parse_date(raw.get("date"), "penalty date")
     except CellValueError as exc:
-        out.add(where, str(exc))
+        out.add(str(exc), place=where)
         ok = False
     severity = "unclassified"
     given = _optional_text(raw.get("severity"), "severity")
     if given is not None:
         key = given.strip().lower()
         if key not in _SEVERITY:
-            out.add(where, f"penalty severity {given!r} is not minor or major (轻微/一般 or 重大/严重)"
-                           f"{suggest(key, ['minor', 'major'])}")
+            out.add(f"penalty severity {given!r} is not minor or major (轻微/一般 or 重大/严重)"
+                           f"{suggest(key, ['minor', 'major'])}", place=where)
             ok = False
         else:
             severity = _SEVERITY[key]
@@ -317,18 +306,18 @@ def _penalty(raw: Mapping[str, Any], place: str, where: str, out: _Collector) ->
                    _optional_text(raw.get("description"), "description") or "", severity, place)
 
 
-def _dishonesty(raw: Mapping[str, Any], where: str, out: _Collector) -> Dishonesty | None:
+def _dishonesty(raw: Mapping[str, Any], where: str, out: ProblemCollector) -> Dishonesty | None:
     try:
         listed = parse_yes_no(raw.get("listed"), "dishonest listed")
     except CellValueError as exc:
-        out.add(where, str(exc))
+        out.add(str(exc), place=where)
         return None
     date: dt.date | None = None
     if raw.get("date") not in (None, ""):
         try:
             date = parse_date(raw.get("date"), "dishonest date")
         except CellValueError as exc:
-            out.add(where, str(exc))
+            out.add(str(exc), place=where)
             return None
     return Dishonesty(listed, date, _optional_text(raw.get("reason"), "reason") or "")
 
@@ -349,7 +338,7 @@ def _record_lines(text: str) -> list[int]:
 
 
 def _load_json(path: Path, display: str) -> list[RegistryRecord]:
-    out = _Collector(display)
+    out = ProblemCollector(display)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -369,24 +358,24 @@ def _load_json(path: Path, display: str) -> list[RegistryRecord]:
         where = str(line)
         place = f"{display}:{line} (record {number})"
         if not isinstance(item, dict):
-            out.add(where, f"record {number} must be an object {{...}}, got {type(item).__name__}")
+            out.add(f"record {number} must be an object {{...}}, got {type(item).__name__}", place=where)
             continue
         for key in item:
             hint = suggest(key, _JSON_KEYS)
             if key not in _JSON_KEYS and hint:
-                out.add(where, f"record {number}: unknown key {key!r}{hint}")
+                out.add(f"record {number}: unknown key {key!r}{hint}", place=where)
         before = len(out.problems)
         record = _build_record(item, place, where, out)
         penalties: list[Penalty] | None = None
         raw_penalties = item.get("penalties")
         if "penalties" in item and raw_penalties is not None:
             if not isinstance(raw_penalties, list):
-                out.add(where, f"record {number}: penalties must be a list of objects (empty for none)")
+                out.add(f"record {number}: penalties must be a list of objects (empty for none)", place=where)
             else:
                 penalties = []
                 for index, raw in enumerate(raw_penalties, start=1):
                     if not isinstance(raw, dict):
-                        out.add(where, f"record {number}: penalties[{index}] must be an object")
+                        out.add(f"record {number}: penalties[{index}] must be an object", place=where)
                         continue
                     penalty = _penalty(raw, f"{place}, penalties[{index}]", where, out)
                     if penalty is not None:
@@ -397,7 +386,7 @@ def _load_json(path: Path, display: str) -> list[RegistryRecord]:
             if isinstance(raw_dishonest, bool):
                 dishonesty = Dishonesty(raw_dishonest)
             elif not isinstance(raw_dishonest, dict):
-                out.add(where, f"record {number}: dishonest must be an object {{\"listed\": ...}}")
+                out.add(f"record {number}: dishonest must be an object {{\"listed\": ...}}", place=where)
             else:
                 dishonesty = _dishonesty(raw_dishonest, where, out)
         if len(out.problems) > before:
@@ -409,16 +398,16 @@ def _load_json(path: Path, display: str) -> list[RegistryRecord]:
             records.append(attrs.evolve(record, penalties=None if penalties is None else tuple(penalties),
                                         dishonesty=dishonesty))
     _check_duplicates(records, out)
-    out.raise_if_any()
+    _raise_if_any(out)
     return records
 
 
 def _csv_table(path: Path, display: str, columns: Mapping[str, tuple[str, ...]], required: Sequence[str],
-               out: _Collector) -> list[tuple[int, dict[str, str | None]]]:
+               out: ProblemCollector) -> list[tuple[int, dict[str, str | None]]]:
     rows, _ = read_csv_rows(decode_csv(path, display), display, columns.values())
     rows = [(line, cells) for line, cells in rows if any(c.strip() for c in cells)]
     if not rows:
-        out.add("1", f"the file is empty; it needs a header row naming {', '.join(required)}")
+        out.add(f"the file is empty; it needs a header row naming {', '.join(required)}", place="1")
         return []
     header_line, header = rows[0]
     found: dict[str, int] = {}
@@ -429,8 +418,8 @@ def _csv_table(path: Path, display: str, columns: Mapping[str, tuple[str, ...]],
                 found[field] = index
     missing = [f for f in required if f not in found]
     if missing:
-        out.add(str(header_line), f"missing column{'s' if len(missing) != 1 else ''}: "
-                                  f"{', '.join(_column_label(columns, m) for m in missing)}")
+        out.add(f"missing column{'s' if len(missing) != 1 else ''}: "
+                                  f"{', '.join(_column_label(columns, m) for m in missing)}", place=str(header_line))
         return []
     return [(line, {f: (cells[i] if i < len(cells) else None) for f, i in found.items()}) for line, cells in rows[1:]]
 
@@ -441,7 +430,7 @@ def _column_label(columns: Mapping[str, tuple[str, ...]], field: str) -> str:
 
 
 def _load_csv(path: Path, display: str, penalties_path: Path | None, penalties_display: str) -> list[RegistryRecord]:
-    out = _Collector(display)
+    out = ProblemCollector(display)
     records: list[RegistryRecord] = []
     for line, raw in _csv_table(path, display, COMPANY_COLUMNS, REQUIRED_COLUMNS, out):
         place = f"{display}:{line}"
@@ -453,32 +442,33 @@ def _load_csv(path: Path, display: str, penalties_path: Path | None, penalties_d
         if record is not None:
             records.append(attrs.evolve(record, dishonesty=dishonesty))
     _check_duplicates(records, out)
-    out.raise_if_any()
+    _raise_if_any(out)
     if penalties_path is None:
         return records
-    pout = _Collector(penalties_display)
+    pout = ProblemCollector(penalties_display)
     by_code: dict[str, list[Penalty]] = {r.registration_no: [] for r in records}
     for line, raw in _csv_table(penalties_path, penalties_display, PENALTY_COLUMNS, REQUIRED_PENALTY_COLUMNS, pout):
         code = normalize_uscc(raw.get("registration_no") or "")
         if not code:
-            pout.add(str(line), "registration_no is blank")
+            pout.add("registration_no is blank", place=str(line))
             continue
         if code not in by_code:
-            pout.add(str(line), f"registration number {code} is not in {display}{suggest(code, by_code)}")
+            pout.add(f"registration number {code} is not in {display}{suggest(code, by_code)}", place=str(line))
             continue
         penalty = _penalty(raw, f"{penalties_display}:{line}", str(line), pout)
         if penalty is not None:
             by_code[code].append(penalty)
-    pout.raise_if_any()
+    _raise_if_any(pout)
     return [attrs.evolve(r, penalties=tuple(by_code[r.registration_no])) for r in records]
 
 
-def _check_duplicates(records: Sequence[RegistryRecord], out: _Collector) -> None:
+def _check_duplicates(records: Sequence[RegistryRecord], out: ProblemCollector) -> None:
     seen: dict[str, RegistryRecord] = {}
     for record in records:
         if record.registration_no in seen:
             first = seen[record.registration_no]
-            out.add(record.line, f"registration number {record.registration_no} appears twice (also at {first.place})")
+            out.add(f"registration number {record.registration_no} appears twice (also at {first.place})",
+                    place=record.line)
         else:
             seen[record.registration_no] = record
 
@@ -515,14 +505,12 @@ def _options(rfp: Rfp, context: RunContext) -> Mapping[str, Any]:
 
 
 def _option_problems(options: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+    problems = unknown_options(PLUGIN, "the registry plugin", options, OPTIONS)
     wanted = {int: "a whole number", str: "text", list: "a list of texts"}
     for key, value in options.items():
         field = f"plugins.{PLUGIN}.{key}"
         expected = OPTIONS.get(key)
         if expected is None:
-            problems.append(Problem(f"the registry plugin has no option {key!r}{suggest(key, OPTIONS)}; "
-                                    f"options: {', '.join(OPTIONS)}", field=field))
             continue
         given: Any = value
         if isinstance(value, bool) or not isinstance(value, expected):

@@ -2,7 +2,7 @@
 
 The exporters (:mod:`~rfpflow.builtins.export_xlsx`,
 :mod:`~rfpflow.builtins.export_json`, :mod:`~rfpflow.builtins.export_ocds`)
-are pure functions of the cycle view (``rfpflow.views.cycle_view``, plain
+are pure functions of the cycle view (``rfpflow.workflow.cycle_view``, plain
 JSON data; its shape is the one of ``tests/view_fixture.py``). They never read
 the clock: every date they write comes from the view, so exporting the same
 view twice gives the same bytes.
@@ -18,17 +18,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from rfpflow.documents.view import SEALED_REASON as SEALED_REASON
+from rfpflow.documents.view import seal_prices
+from rfpflow.documents.view import sealed as sealed  # re-exported for the exporters
 from rfpflow.errors import RfpflowError
-from rfpflow.views import SEALED_REASON as SEALED_REASON
-from rfpflow.views import seal_prices
-from rfpflow.views import sealed as sealed  # re-exported for the exporters
 
 #: Used for file timestamps when the view has no ``as_of`` (no event recorded yet).
 EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 
 
 def export_view(view: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``view`` safe to export (see :func:`rfpflow.views.seal_prices`).
+    """A deep copy of ``view`` safe to export (see :func:`rfpflow.documents.view.seal_prices`).
 
     ``cycle_view`` already seals prices; the exporters apply the same rule
     again so that no export can leak a price even from a view built another way.

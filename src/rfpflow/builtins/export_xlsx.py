@@ -15,7 +15,7 @@ Sheets
     ``Scores <evaluator>``  one per evaluator: criteria × vendors, score and comment.
     ``Cycle``    what the workbook was made from (RFP, stage, as-of time, chain head).
 
-Vendor and buyer text is written with :func:`rfpflow.cells.write_text`: always
+Vendor and buyer text is written with :func:`rfpflow.spreadsheets.cells.write_text`: always
 a string, never a formula. The file is byte-for-byte the same for the same
 view: document properties and zip entry times come from the view's ``as_of``.
 While prices are sealed the workbook has no price column.
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from rfpflow.builtins.export_common import EPOCH, as_of, by_id, export_view, number, sealed, write_bytes
-from rfpflow.cells import write_text
-from rfpflow.xlsx_io import workbook_bytes
+from rfpflow.spreadsheets.cells import write_text
+from rfpflow.spreadsheets.saving import workbook_bytes
 
 MATRIX = "Matrix"
 WEIGHTS = "Weights"

@@ -1,6 +1,6 @@
 """The builtin exports: ``xlsx`` (live evaluation workbook), ``json`` (the whole cycle), ``ocds``.
 
-The exporters are pure functions of the cycle view (``rfpflow.views.cycle_view``,
+The exporters are pure functions of the cycle view (``rfpflow.workflow.cycle_view``,
 plain JSON data) and live in :mod:`~rfpflow.builtins.export_xlsx`,
 :mod:`~rfpflow.builtins.export_json` and :mod:`~rfpflow.builtins.export_ocds`;
 this module is the plugin: its ``rfpflow_export`` hook builds the view from the
@@ -94,6 +94,6 @@ def export_view_as(fmt: str, view: Mapping[str, Any], target: Path,
 def rfpflow_export(fmt: str, target: Path, context: RunContext) -> Path | None:
     if fmt not in FORMATS:
         return None
-    from rfpflow.views import cycle_view
+    from rfpflow.workflow import cycle_view
 
     return export_view_as(fmt, cycle_view(context), target, context.plugin_options(PLUGIN))

@@ -20,10 +20,10 @@ carry a fixed date and the ZIP members a fixed time stamp, so the same RFP,
 evaluator and vendors give the same file (and the same hash in the audit log).
 
 Reading (:func:`read_score_sheet`) is as strict as bid import: the file
-checks of :func:`rfpflow.workbooks.open_workbook` first; a sheet for another
+checks of :func:`rfpflow.spreadsheets.workbooks.open_workbook` first; a sheet for another
 RFP, another version of the definition, an evaluator not on the panel, or
 (when the caller names one) another evaluator is refused; then every score
-is read with :func:`rfpflow.cells.parse_number` (text such as ``"7.5"`` is
+is read with :func:`rfpflow.spreadsheets.cells.parse_number` (text such as ``"7.5"`` is
 accepted, ``"7,5"`` only when rfp.toml declares ``decimal_comma``), and a
 score outside the scale or blank is reported with its cell. All problems come
 together in one :class:`~rfpflow.errors.InputFileError`.
@@ -36,13 +36,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from rfpflow.cells import CellValueError, MissingValue, is_blank, parse_number, parse_text, write_text
 from rfpflow.context import RunContext
 from rfpflow.errors import InputFileError, Problem, RfpflowError
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Criterion, Rfp
-from rfpflow.workbooks import open_workbook
-from rfpflow.xlsx_io import save_workbook
+from rfpflow.spreadsheets.cells import CellValueError, MissingValue, is_blank, parse_number, parse_text, write_text
+from rfpflow.spreadsheets.saving import save_workbook
+from rfpflow.spreadsheets.workbooks import open_workbook
 
 __all__ = [
     "FORMAT",
@@ -111,7 +111,8 @@ def _labels(rfp: Rfp) -> Mapping[str, str]:
     return LABELS.get(rfp.language, LABELS["en"])
 
 
-def _num(x: float) -> str:
+def _exact(x: float) -> str:
+    """A scale bound written in full precision, for a data-validation formula."""
     return format(x, ".15g")
 
 
@@ -195,7 +196,7 @@ def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], ta
         write_text(ws.cell(row, 1), crit.id)
         write_text(ws.cell(row, 2), crit.name)
         ws.cell(row, 3).value = crit.weight
-        write_text(ws.cell(row, 4), f"{_num(lo)}–{_num(hi)}")
+        write_text(ws.cell(row, 4), f"{_exact(lo)}–{_exact(hi)}")
         write_text(ws.cell(row, 5), crit.guidance)
         for column in range(1, 6):
             ws.cell(row, column).border = box
@@ -203,11 +204,11 @@ def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], ta
         dv = validations.get(crit.scale)
         if dv is None:
             dv = DataValidation(
-                type="decimal", operator="between", formula1=_num(lo), formula2=_num(hi), allow_blank=True,
+                type="decimal", operator="between", formula1=_exact(lo), formula2=_exact(hi), allow_blank=True,
                 showErrorMessage=True, errorStyle="stop", errorTitle=labels["error_title"],
-                error=labels["error"].format(lo=_num(lo), hi=_num(hi)),
+                error=labels["error"].format(lo=_exact(lo), hi=_exact(hi)),
                 showInputMessage=True, promptTitle=labels["prompt_title"],
-                prompt=labels["prompt"].format(lo=_num(lo), hi=_num(hi)),
+                prompt=labels["prompt"].format(lo=_exact(lo), hi=_exact(hi)),
             )
             ws.add_data_validation(dv)
             validations[crit.scale] = dv
@@ -420,7 +421,7 @@ def _read(wb: Any, name: str, rfp: Rfp, expected: str | None) -> list[dict[str, 
                 problems.append(Problem(str(exc), file=name, place=place))
                 continue
             if not lo <= number <= hi:
-                problems.append(Problem(f"{label} is {_num(number)}, outside the scale {_num(lo)}–{_num(hi)}",
+                problems.append(Problem(f"{label} is {_exact(number)}, outside the scale {_exact(lo)}–{_exact(hi)}",
                                         file=name, place=place))
                 continue
             comment_raw = grid.get((row, comment_col))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from rfpflow.context import RunContext
+from rfpflow.formatting import format_amount
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Bid, Gate, GateResult, Rfp
 from rfpflow.registry import ScreeningRule
@@ -117,7 +118,8 @@ def check_budget_ceiling(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, 
         return _result(bid, gate, None, "no budget ceiling set in rfp.toml")
     ceiling = Decimal(str(ceiling))
     total = bid.total_price
-    return _result(bid, gate, total <= ceiling, f"total {total:,.2f} {rfp.currency}, ceiling {ceiling:,.2f}")
+    return _result(bid, gate, total <= ceiling,
+                   f"total {format_amount(total)} {rfp.currency}, ceiling {format_amount(ceiling)}")
 
 
 def check_abnormally_low(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, context: RunContext) -> GateResult:
@@ -129,11 +131,13 @@ def check_abnormally_low(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, 
     floor = mean * (1 - threshold)
     total = bid.total_price
     below = (1 - total / mean) * 100 if mean else Decimal(0)
-    reason = (f"total {total:,.2f} is {below:.1f}% below the mean of the other bids ({mean:,.2f}); "
+    reason = (f"total {format_amount(total)} is {below:.1f}% below the mean of the other bids "
+              f"({format_amount(mean)}); "
               f"more than {threshold * 100:.0f}% below asks for an explanation of the price")
     if total < floor:
         return GateResult(bid.vendor_id, gate.id, "review", reason, (), source=f"gate:{gate.kind}")
-    return _result(bid, gate, True, f"total {total:,.2f} against a mean of {mean:,.2f} for the other bids")
+    return _result(bid, gate, True,
+                   f"total {format_amount(total)} against a mean of {format_amount(mean)} for the other bids")
 
 
 @hookimpl(trylast=True)

@@ -10,7 +10,7 @@ Reading (``rfpflow_read_trial_data``)
     writes) or GBK/GB18030 (what Chinese Excel writes for "CSV" without
     "UTF-8"); its delimiter may be a comma, a semicolon or a tab.
 
-    Cells are read the way people type them (:mod:`rfpflow.cells`): dates in any
+    Cells are read the way people type them (:mod:`rfpflow.spreadsheets.cells`): dates in any
     unambiguous form, numbers with thousands separators, full-width digits, ...
     The KPI column holds a KPI id of the RFP (``service_level``), matched without
     regard to case, or the KPI's name; anything else is refused with a "did you
@@ -67,13 +67,13 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from rfpflow.cells import CellValueError, parse_date, parse_number, parse_text
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
 from rfpflow.errors import InputFileError, Problem
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Kpi, KpiAttainment, Rfp, TrialResult
+from rfpflow.options import suggest
 from rfpflow.registry import Measurement
+from rfpflow.spreadsheets.cells import CellValueError, parse_date, parse_number, parse_text
 
 __all__ = [
     "COUNT_UNITS",
@@ -315,7 +315,7 @@ def _rows_from_xlsx(path: Path, display: str, problems: list[tuple[str, str]]) -
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-    from rfpflow.workbooks import open_workbook
+    from rfpflow.spreadsheets.workbooks import open_workbook
 
     wb = open_workbook(path, display)
     result: list[_Row] = []

@@ -9,10 +9,10 @@ naming a gate kind from a plugin that is not installed is refused with a
 from __future__ import annotations
 
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
 from rfpflow.errors import Problem
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Rfp
+from rfpflow.options import suggest
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:

@@ -22,7 +22,7 @@ The workbook
     file (timestamps are pinned to the issue date).
 
 Reading a returned workbook
-    * File checks first (:func:`rfpflow.filecheck.check_workbook_file`): not a
+    * File checks first (:func:`rfpflow.spreadsheets.filecheck.check_workbook_file`): not a
       real .xlsx, encrypted, damaged, ZIP bombs and XML entity attacks are
       refused with a message saying what the file is.
     * The metadata sheet must match: a workbook without it, of another RFP,
@@ -35,7 +35,7 @@ Reading a returned workbook
       in the first cell). Reading is bounded: 40 columns, and a table ends
       after 20 rows without a value in its columns, so a stray value in
       XFD1048576 or a lying ``<dimension>`` costs nothing.
-    * Values are read as people type them (:mod:`rfpflow.cells`): numbers as
+    * Values are read as people type them (:mod:`rfpflow.spreadsheets.cells`): numbers as
       text, ``1,234.50``, ``¥1,200``, full-width digits, dates as text or
       serials (1900 or 1904 date system), ``是``/``否``; ambiguous values are
       refused naming the cell. Amounts in another currency than the RFP's are
@@ -77,16 +77,16 @@ Vendor ids
 Vendors' own layouts
     A workbook without the metadata sheet is read through rfp.toml's
     ``[import.mapping]`` when there is one (sheet names, column headers and
-    field labels as the vendor wrote them; see :mod:`rfpflow.xlsx_mapping`),
+    field labels as the vendor wrote them; see :mod:`rfpflow.spreadsheets.mapping`),
     with a warning that its RFP and version cannot be checked.
     :func:`rfpflow_validate_rfp` checks the mapping when rfp.toml is loaded.
 
 Readers
     ``read_bid_workbook(path, rfp, reader="fast")`` streams the sheet XML
-    (see :mod:`rfpflow.xlsx_reader`) and falls back to openpyxl for XML it
+    (see :mod:`rfpflow.spreadsheets.fast_reader`) and falls back to openpyxl for XML it
     does not read; ``reader="openpyxl"`` uses openpyxl read-only mode only.
     Both give identical bids (openpyxl alone refuses sheets damaged only in
-    cells or settings the bid does not use; see :mod:`rfpflow.xlsx_reader`).
+    cells or settings the bid does not use; see :mod:`rfpflow.spreadsheets.fast_reader`).
     ``[plugins.xlsx_bids] reader = "openpyxl"`` in rfp.toml chooses the
     reader for ``bids import``.
 """
@@ -99,9 +99,9 @@ from rfpflow.context import RunContext
 from rfpflow.errors import Problem
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Bid, Rfp
-from rfpflow.xlsx_bid_reader import READERS, read_bid_workbook, vendor_id_for
-from rfpflow.xlsx_bid_writer import write_bid_workbook
-from rfpflow.xlsx_mapping import check_mapping
+from rfpflow.spreadsheets.bid_reader import READERS, read_bid_workbook, vendor_id_for
+from rfpflow.spreadsheets.bid_writer import write_bid_workbook
+from rfpflow.spreadsheets.mapping import check_mapping
 
 __all__ = [
     "PLUGIN_OPTIONS",
@@ -118,7 +118,7 @@ __all__ = [
 READ_SUFFIXES = (".xlsx", ".xlsm")
 RFPFLOW_READS_IN_WORKERS = True
 """Reading keeps no state between files: a batch may be shared with a worker process
-(:mod:`rfpflow.reading`)."""
+(:mod:`rfpflow.spreadsheets.batch`)."""
 PLUGIN_OPTIONS = "xlsx_bids"
 """The ``[plugins.NAME]`` table of rfp.toml this plugin reads (``reader``)."""
 

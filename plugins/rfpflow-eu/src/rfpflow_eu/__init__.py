@@ -20,9 +20,9 @@ from importlib import resources
 
 from rfpflow import hookimpl
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
 from rfpflow.errors import Problem
 from rfpflow.model import Rfp
+from rfpflow.options import suggest
 from rfpflow.registry import Profile
 
 __all__ = ["NOTIFICATION_STANDSTILL", "OPTIONS", "PLUGIN", "PROFILE", "TURNOVER_CAP", "validate"]

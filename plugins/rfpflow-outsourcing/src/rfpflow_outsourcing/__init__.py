@@ -23,9 +23,9 @@ from typing import Any
 
 from rfpflow import hookimpl
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
 from rfpflow.errors import Problem
 from rfpflow.model import Rfp
+from rfpflow.options import suggest
 from rfpflow.registry import DocumentSpec, Profile, ScreeningRule
 from rfpflow_outsourcing.cmmi import DEFAULT_MIN_LEVEL, check_cmmi_level, cmmi_level
 

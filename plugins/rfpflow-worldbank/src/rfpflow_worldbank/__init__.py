@@ -24,9 +24,9 @@ import attrs
 
 from rfpflow import hookimpl
 from rfpflow.context import RunContext
-from rfpflow.definition import suggest
 from rfpflow.errors import Problem, RfpflowError
 from rfpflow.model import AwardDecision, Ranking, Rfp
+from rfpflow.options import suggest
 from rfpflow.registry import DocumentSpec, Profile, ScoringMethod
 from rfpflow_worldbank.qcbs import DEFAULT_MINIMUM_TECHNICAL, DEFAULT_TECHNICAL_WEIGHT, QcbsResult, qcbs
 

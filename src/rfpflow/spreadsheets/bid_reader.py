@@ -2,7 +2,7 @@
 
 See :mod:`rfpflow.builtins.xlsx_bids` for the rules a vendor's workbook must
 follow and the decisions taken for odd ones. This module turns the rows given
-by :mod:`rfpflow.xlsx_reader` into a bid, collecting every problem of the
+by :mod:`rfpflow.spreadsheets.fast_reader` into a bid, collecting every problem of the
 workbook before refusing it, so the officer can send the vendor one list.
 """
 
@@ -23,7 +23,9 @@ import attrs
 from defusedxml import DefusedXmlException
 
 from rfpflow.bulk import gc_paused
-from rfpflow.cells import (
+from rfpflow.errors import InputFileError, Problem
+from rfpflow.model import Answer, Bid, Certification, LineItem, PriceLine, Question, Rfp
+from rfpflow.spreadsheets.cells import (
     CellValueError,
     MissingValue,
     is_blank,
@@ -33,11 +35,25 @@ from rfpflow.cells import (
     parse_text,
     parse_yes_no,
 )
-from rfpflow.errors import InputFileError, Problem
-from rfpflow.filecheck import Limits, WorkbookFileInfo, check_workbook_file, check_xml_safety, verify_members
-from rfpflow.model import Answer, Bid, Certification, LineItem, PriceLine, Question, Rfp
-from rfpflow.uscc import normalize_uscc, validate_uscc
-from rfpflow.xlsx_layout import (
+from rfpflow.spreadsheets.fast_reader import (
+    HEAD_ROWS,
+    Book,
+    FastBook,
+    NotCanonical,
+    OpenpyxlBook,
+    SheetDamaged,
+    SheetRow,
+    Want,
+    column_letter,
+)
+from rfpflow.spreadsheets.filecheck import (
+    Limits,
+    WorkbookFileInfo,
+    check_workbook_file,
+    check_xml_safety,
+    verify_members,
+)
+from rfpflow.spreadsheets.layout import (
     CERTIFICATIONS_TABLE,
     COMPANY_FIELDS,
     COMPANY_TABLE,
@@ -52,18 +68,8 @@ from rfpflow.xlsx_layout import (
     label_key,
     label_keys,
 )
-from rfpflow.xlsx_mapping import parse_mapping
-from rfpflow.xlsx_reader import (
-    HEAD_ROWS,
-    Book,
-    FastBook,
-    NotCanonical,
-    OpenpyxlBook,
-    SheetDamaged,
-    SheetRow,
-    Want,
-    column_letter,
-)
+from rfpflow.spreadsheets.mapping import parse_mapping
+from rfpflow.uscc import normalize_uscc, validate_uscc
 
 __all__ = [
     "BLANK_RUN",
@@ -210,7 +216,7 @@ def _slug(text: str) -> str:
 
 
 def number_of(value: Any, label: str, decimal_comma: bool = False, currency: str | None = None) -> Decimal:
-    """:func:`rfpflow.cells.parse_number`, with a short path giving the same
+    """:func:`rfpflow.spreadsheets.cells.parse_number`, with a short path giving the same
     result for the ints and plain floats a reader returns for number cells."""
     kind = type(value)
     if kind is float:

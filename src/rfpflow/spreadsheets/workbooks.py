@@ -1,7 +1,7 @@
 """Opening workbooks handed to rfpflow: file checks first, then openpyxl.
 
 Every workbook a user gives rfpflow goes through :func:`open_workbook`, so the
-file-level safety checks of :mod:`rfpflow.filecheck` (not a real .xlsx,
+file-level safety checks of :mod:`rfpflow.spreadsheets.filecheck` (not a real .xlsx,
 encrypted, zip bombs, XML entity declarations) run before any parser sees it.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rfpflow.errors import InputFileError
-from rfpflow.filecheck import Limits, check_workbook_file
+from rfpflow.spreadsheets.filecheck import Limits, check_workbook_file
 
 
 def open_workbook(path: Path, display: str | None = None, *, limits: Limits | None = None) -> Any:

@@ -26,8 +26,8 @@ def read_item_list(path: Path, display: str) -> tuple[list[dict[str, Any]], list
     """Read line items as dicts (id, description, unit, quantity) and every problem found."""
     from openpyxl.utils import get_column_letter
 
-    from rfpflow.cells import CellValueError, parse_number, parse_text
-    from rfpflow.workbooks import open_workbook
+    from rfpflow.spreadsheets.cells import CellValueError, parse_number, parse_text
+    from rfpflow.spreadsheets.workbooks import open_workbook
 
     try:
         wb = open_workbook(path, display)

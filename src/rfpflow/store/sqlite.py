@@ -1,37 +1,28 @@
-"""The cycle's persistent store and its tamper-evident audit trail.
+"""The SQLite backend: the cycle's store in ``.rfpflow/cycle.sqlite3`` in the workspace.
 
-Everything above this module talks to a :class:`Store` through a narrow
-interface: one transaction per command (:meth:`Store.transaction`), the
-cycle's state row, an append-only event log, and named collections of JSON
-records. :class:`SqliteStore` keeps it in ``.rfpflow/cycle.sqlite3`` (WAL mode,
-``BEGIN IMMEDIATE`` so two processes wait for each other instead of failing);
-a PostgreSQL store would implement the same methods.
-
-The audit trail: each event's hash covers the previous event's hash and the
-event itself (canonical JSON), so editing, deleting, inserting or reordering
-an event breaks the chain; the chain head and event count are also kept in
-the state row, so a truncated log is caught too.
+WAL mode, and ``BEGIN IMMEDIATE`` so that two processes wait for each other instead of
+failing; every command is one transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
 from rfpflow.errors import RfpflowError
-from rfpflow.serde import dumps, to_data, untag
+from rfpflow.store.chain import canonical, event_hash
+from rfpflow.store.interface import CycleState, Event
+from rfpflow.store.serde import dumps, to_data, untag
 
 SCHEMA_VERSION = 1
-GENESIS = "0" * 64
 STORE_DIR = ".rfpflow"
 STORE_FILE = "cycle.sqlite3"
 BUSY_TIMEOUT_MS = 120_000
@@ -68,69 +59,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
-
-@attrs.frozen
-class CycleState:
-    """The cycle's current state (one row)."""
-
-    rfp_id: str
-    stage: str
-    definition_hash: str
-    definition_text: str
-    chain_head: str = GENESIS
-    event_count: int = 0
-
-
-@attrs.frozen
-class Event:
-    """One audit event. ``at`` is the cycle's time (maybe simulated), ``wall_at`` the real time."""
-
-    seq: int
-    at: str
-    wall_at: str
-    simulated: bool
-    actor: str
-    kind: str
-    data: dict[str, Any]
-    prev_hash: str
-    hash: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq, "at": self.at, "wall_at": self.wall_at, "simulated": self.simulated,
-            "actor": self.actor, "kind": self.kind, "data": self.data,
-            "prev_hash": self.prev_hash, "hash": self.hash,
-        }
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def event_hash(seq: int, at: str, wall_at: str, simulated: bool, actor: str, kind: str,
-               data_text: str, prev_hash: str) -> str:
-    body = canonical([seq, at, wall_at, simulated, actor, kind, data_text, prev_hash])
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-class Transaction(Protocol):
-    """What a command may do inside its one transaction."""
-
-    def state(self) -> CycleState | None: ...
-    def save_state(self, state: CycleState) -> None: ...
-    def append_event(self, kind: str, data: dict[str, Any], *, actor: str, at: dt.datetime,
-                     wall_at: dt.datetime, simulated: bool) -> Event: ...
-    def events(self) -> list[Event]: ...
-    def put(self, collection: str, key: str, data: Any) -> None: ...
-    def get(self, collection: str, key: str) -> Any | None: ...
-    def all(self, collection: str) -> list[tuple[str, Any]]: ...
-    def delete(self, collection: str, key: str) -> None: ...
-
-
-class Store(Protocol):
-    def transaction(self) -> contextlib.AbstractContextManager[Transaction]: ...
-    def read(self) -> contextlib.AbstractContextManager[Transaction]: ...
-    def close(self) -> None: ...
 
 
 def store_path(workspace: Path) -> Path:
@@ -357,44 +285,3 @@ def _store_error(path: Path, exc: sqlite3.Error) -> RfpflowError:
     if "locked" in text or "busy" in text:
         return RfpflowError(f"{path}: another rfpflow command kept the cycle busy for too long; try again")
     return RfpflowError(f"{path}: the cycle's store failed: {text}; nothing was changed")
-
-
-# ---------------------------------------------------------------------------
-# Verifying the audit chain
-# ---------------------------------------------------------------------------
-
-
-@attrs.frozen
-class ChainReport:
-    ok: bool
-    message: str
-    events: int
-    head: str
-
-
-def verify_chain(rows: list[tuple[Any, ...]], state: CycleState | None) -> ChainReport:
-    """Check every event's hash and link; name the first bad event.
-
-    ``rows`` are raw event rows in sequence order: (seq, at, wall_at, simulated,
-    actor, kind, data_text, prev_hash, hash).
-    """
-    prev = GENESIS
-    for index, row in enumerate(rows, start=1):
-        seq, at, wall_at, simulated, actor, kind, data_text, prev_hash, stored = row
-        label = f"event {seq} ({kind})"
-        if seq != index:
-            return ChainReport(False, f"event {index} is missing: the log jumps from event {index - 1} to "
-                               f"{label} (events were deleted or inserted)", len(rows), prev)
-        if prev_hash != prev:
-            return ChainReport(False, f"{label} does not follow the event before it "
-                               "(events were inserted, deleted or reordered)", len(rows), prev)
-        digest = event_hash(seq, at, wall_at, bool(simulated), actor, kind, data_text, prev_hash)
-        if digest != stored:
-            return ChainReport(False, f"{label} was changed or moved after it was recorded "
-                               "(its hash does not match its content)", len(rows), prev)
-        prev = stored
-    if state is not None and (state.event_count != len(rows) or state.chain_head != prev):
-        return ChainReport(False, f"the log ends at event {len(rows)} but the cycle records "
-                           f"{state.event_count} events with chain head {state.chain_head[:16]}… "
-                           "(events were removed from the end, or the state was edited)", len(rows), prev)
-    return ChainReport(True, f"audit chain intact: {len(rows)} events, head {prev}", len(rows), prev)

@@ -38,7 +38,8 @@ from typing import Any
 import attrs
 
 from rfpflow.errors import Problem
-from rfpflow.xlsx_layout import (
+from rfpflow.options import suggest
+from rfpflow.spreadsheets.layout import (
     CERTIFICATIONS_TABLE,
     COMPANY_FIELDS,
     PRICING_TABLE,
@@ -85,7 +86,6 @@ def _names(value: Any) -> tuple[str, ...] | None:
 
 def check_mapping(raw: Mapping[str, Any]) -> list[Problem]:
     """Problems of an ``[import.mapping]`` table (unknown tables or keys, values that are no names)."""
-    from rfpflow.definition import suggest
 
     problems: list[Problem] = []
     for section, table in raw.items():

@@ -25,15 +25,12 @@ Determinism
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import json
 import os
 import re
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +38,27 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
+from rfpflow.documents.charts import (
+    dimension_chart,
+    dimension_chart_svg,
+    kpi_chart,
+    kpi_chart_svg,
+    score_chart,
+    score_chart_svg,
+)
+from rfpflow.documents.labels import label_for
+from rfpflow.documents.view import rank_key, seal_prices, vendor_names
+from rfpflow.documents.view import ranked as ranked_totals
 from rfpflow.errors import RfpflowError
+from rfpflow.formatting import (
+    format_date,
+    format_datetime,
+    format_long_date,
+    format_money,
+    format_number,
+    format_percent,
+)
+from rfpflow.model import STAGE_ORDER
 from rfpflow.registry import AUDIENCES, EVERY_STAGE, DocumentSpec, VendorDocumentSpec, template_root
 
 if TYPE_CHECKING:
@@ -78,13 +95,6 @@ __all__ = [
     "template_names",
 ]
 
-#: The stages of a cycle in order. A document registered for a stage renders
-#: once the cycle is at that stage or past it.
-STAGE_ORDER: tuple[str, ...] = (
-    "draft", "issued", "bids-closed", "screening", "evaluation", "trial-run", "award-recommended", "awarded",
-)
-#: ``DocumentSpec.stage`` value for a document rendered at every stage once
-#: the RFP is issued (the audit appendix).
 #: Output formats the builtin templates exist in.
 FORMATS: tuple[str, ...] = ("html", "md")
 
@@ -99,62 +109,6 @@ class RenderError(RfpflowError):
 # --------------------------------------------------------------------------
 # Labels the Python side prints (prose lives in the per-language templates)
 # --------------------------------------------------------------------------
-
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "sealed": "sealed until technical evaluation is complete",
-        "none": "—",
-        "pass": "passed", "fail": "failed", "review": "needs review",
-        "yes": "yes", "no": "no", "met": "met", "missed": "missed",
-        "higher": "higher is better", "lower": "lower is better",
-        "draft": "draft", "issued": "issued", "bids-closed": "bids closed", "screening": "screening",
-        "evaluation": "evaluation", "trial-run": "trial run", "award-recommended": "award recommended",
-        "awarded": "awarded", "cancelled": "cancelled",
-        "chart.scores": "Weighted score by dimension (points)",
-        "chart.dimensions": "Share of each dimension's weight achieved",
-        "chart.kpis": "Trial KPI results against target",
-        "chart.target": "target", "chart.met": "target met", "chart.missed": "target missed",
-        "chart.weight": "weight", "chart.nodata": "No results to chart.",
-        "weighted-sum": "weighted sum of normalised criterion scores", "topsis": "TOPSIS (closeness to the ideal bid)",
-        "lpta": "lowest price technically acceptable", "min-max": "min-max", "ratio": "ratio to the best value",
-        "max": "share of the best value", "mean": "mean", "median": "median",
-        "trimmed-mean": "trimmed mean (highest and lowest score dropped)",
-        "lowest-ratio": "lowest price ÷ bid price × points", "linear": "linear from the lowest price to the highest",
-        "total_score": "total score", "price": "price", "technical_score": "technical score",
-        "submitted_at": "time of submission", "vendor": "vendor id", "trial_score": "trial score",
-    },
-    "zh": {
-        "sealed": "技术评审完成前价格保密",
-        "none": "—",
-        "pass": "通过", "fail": "未通过", "review": "待复核",
-        "yes": "是", "no": "否", "met": "达标", "missed": "未达标",
-        "higher": "越高越好", "lower": "越低越好",
-        "draft": "草稿", "issued": "已发布", "bids-closed": "投标截止", "screening": "资格审查",
-        "evaluation": "评审", "trial-run": "试运行", "award-recommended": "定标建议",
-        "awarded": "已定标", "cancelled": "已取消",
-        "chart.scores": "各维度加权得分（分）",
-        "chart.dimensions": "各维度得分占该维度权重的比例",
-        "chart.kpis": "试运行关键指标实测值与目标值",
-        "chart.target": "目标", "chart.met": "达标", "chart.missed": "未达标",
-        "chart.weight": "权重", "chart.nodata": "暂无可绘制的结果。",
-        "weighted-sum": "综合评分法（加权求和）", "topsis": "TOPSIS 逼近理想解法",
-        "lpta": "最低评标价法（技术合格者中价格最低）", "min-max": "极差归一化", "ratio": "比值归一化",
-        "max": "最优值比例归一化", "mean": "算术平均值", "median": "中位数",
-        "trimmed-mean": "去掉一个最高分和一个最低分后的平均值",
-        "lowest-ratio": "低价优先法（评标基准价 ÷ 投标报价 × 价格分值）",
-        "linear": "线性插值法（最低价满分、最高价零分）",
-        "total_score": "综合得分", "price": "投标报价", "technical_score": "技术得分", "submitted_at": "递交时间",
-        "vendor": "供应商编号", "trial_score": "试运行得分",
-    },
-}
-
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
-
-
-def _label(lang: str, key: str) -> str:
-    table = _LABELS.get(lang, _LABELS["en"])
-    return table.get(key, _LABELS["en"].get(key, key))
 
 
 # --------------------------------------------------------------------------
@@ -210,121 +164,15 @@ def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
     return value
 
 
-def _decimal(value: object) -> Decimal | None:
-    if value is None or isinstance(value, bool) or value == "":
-        return None
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def format_money(value: object, currency: str = "", *, lang: str = "en", sealed: bool = False) -> str:
-    """``CNY 1,080,000.00``; the sealed label for a missing price when prices are sealed."""
-    number = _decimal(value)
-    if number is None:
-        if value not in (None, ""):
-            return str(value)
-        return _label(lang, "sealed") if sealed else _label(lang, "none")
-    with localcontext() as wide:  # amounts beyond 28 digits must still print, not fail the document
-        wide.prec = max(28, len(number.as_tuple().digits) + 4)
-        text = f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
-    return f"{currency} {text}".strip()
-
-
 @jinja2.pass_context
 def _money_filter(context: jinja2.runtime.Context, value: object, currency: str | None = None) -> str:
     view = context.get("view") or {}
     if currency is None:
         currency = str(((view.get("rfp") or {}).get("currency")) or "")
-    text = format_money(value, currency, lang=str(context.get("lang", "en")), sealed=bool(view.get("prices_sealed")))
+    lang = str(context.get("lang", "en"))
+    missing = label_for(lang, "sealed") if view.get("prices_sealed") else label_for(lang, "none")
+    text = format_money(value, currency, missing=missing)
     return text if isinstance(value, str) and text == value else Markup(escape(text))
-
-
-def _parse_iso(value: object) -> dt.date | dt.datetime | None:
-    if isinstance(value, dt.datetime | dt.date):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if len(text) == 10:
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            return None
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass  # not an ISO date-time: try the other forms below
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def format_date(value: object) -> str:
-    """The ISO date (``2027-01-29``) of an ISO date or date-time string, as written (no clock, no conversion)."""
-    parsed = _parse_iso(value)
-    if parsed is None:
-        return "" if value is None else str(value)
-    if isinstance(parsed, dt.datetime):
-        return parsed.date().isoformat()
-    return parsed.isoformat()
-
-
-def format_datetime(value: object) -> str:
-    """``2027-01-29 17:00 +08:00`` from an ISO date-time; a bare date is printed as a date."""
-    parsed = _parse_iso(value)
-    if parsed is None:
-        return "" if value is None else str(value)
-    if not isinstance(parsed, dt.datetime):
-        return parsed.isoformat()
-    text = parsed.strftime("%Y-%m-%d %H:%M")
-    offset = parsed.strftime("%z")
-    if offset:
-        text += f" {offset[:3]}:{offset[3:]}"
-    return text
-
-
-def format_long_date(value: object, lang: str = "en") -> str:
-    """A date for letters: ``19 April 2027`` / ``2027年4月19日``."""
-    parsed = _parse_iso(value)
-    if parsed is None:
-        return "" if value is None else str(value)
-    day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
-    if lang == "zh":
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-
-
-def _round_half_up(value: float, digits: int) -> Decimal:
-    quantum = Decimal(1).scaleb(-digits)
-    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
-
-
-def format_number(value: object, digits: int = 1) -> str:
-    """A score with ``digits`` decimals (half up), ``—`` for a missing value."""
-    if value is None or isinstance(value, bool):
-        return "—"
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value)
-    if number != number or number in (float("inf"), float("-inf")):
-        return "—"
-    return f"{_round_half_up(number, digits):.{digits}f}"
-
-
-def format_percent(value: object, digits: int = 1) -> str:
-    """A fraction as a percentage: ``0.975`` -> ``97.5%``."""
-    if value is None or isinstance(value, bool):
-        return "—"
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{format_number(number * 100, digits)}%"
 
 
 def _formatted(function: Callable[..., str]) -> Callable[..., str]:
@@ -397,7 +245,6 @@ def sanitize_filename(name: str, taken: set[str]) -> str:
 
 _TIMELINE_KEYS = ("issue_date", "clarification_deadline", "bid_deadline", "trial_start", "trial_end",
                   "decision_date", "contract_start")
-_NO_REDACT_KEYS = {"hash", "chain_head", "definition_hash"}
 
 
 def _defaults(obj: dict[str, Any], /, **values: Any) -> dict[str, Any]:
@@ -407,44 +254,13 @@ def _defaults(obj: dict[str, Any], /, **values: Any) -> dict[str, Any]:
     return obj
 
 
-def _price_patterns(prices: Iterable[object]) -> list[re.Pattern[str]]:
-    variants: set[str] = set()
-    for price in prices:
-        number = _decimal(price)
-        if number is None:
-            continue
-        if isinstance(price, str) and price.strip():
-            variants.add(price.strip())
-        two = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        variants.update({f"{two:.2f}", f"{two:,.2f}", format(number.normalize(), "f")})
-        if number == number.to_integral_value():
-            whole = int(number)
-            variants.update({str(whole), f"{whole:,}"})
-    digits = [v for v in variants if sum(c.isdigit() for c in v) >= 3]
-    return [re.compile(r"(?<![\d.,])" + re.escape(v) + r"(?![\d])") for v in sorted(digits, key=len, reverse=True)]
-
-
-def _redact(value: Any, patterns: Sequence[re.Pattern[str]], numbers: set[Decimal], label: str, key: str = "") -> Any:
-    """``value`` with every bid price (as text or as a number) replaced by ``label``."""
-    if isinstance(value, dict):
-        return {k: _redact(v, patterns, numbers, label, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, patterns, numbers, label, key) for v in value]
-    if isinstance(value, int | float) and not isinstance(value, bool) and _decimal(value) in numbers:
-        return label
-    if isinstance(value, str) and key not in _NO_REDACT_KEYS:
-        for pattern in patterns:
-            value = pattern.sub(label, value)
-    return value
-
-
 def prepare_view(view: Mapping[str, Any]) -> dict[str, Any]:
     """A deep, key-sorted copy of ``view`` with every optional section defaulted.
 
     Templates run with ``StrictUndefined``; after this they can rely on every
     documented key existing (lists empty, ``award`` None before the award).
-    When ``prices_sealed`` is true, every bid price is removed and any text
-    mentioning one (a gate reason, a note) has it replaced by the sealed label.
+    While ``prices_sealed`` is true, prices are sealed by the view's one rule
+    (:func:`rfpflow.documents.view.seal_prices`).
     """
     v: dict[str, Any] = json.loads(json.dumps(view, sort_keys=True, default=str))
     events = v.get("events") or []
@@ -493,14 +309,9 @@ def prepare_view(view: Mapping[str, Any]) -> dict[str, Any]:
     v["award"] = award
     for position, event in enumerate(v["events"], start=1):
         _defaults(event, seq=position, at="", actor="", kind="", data={}, hash="")
-    if v["prices_sealed"]:
-        prices = [x.get("total_price") for x in v["vendors"]] + [t.get("price") for t in evaluation["totals"]]
-        for vendor in v["vendors"]:
-            vendor["total_price"] = None
-        for total in evaluation["totals"]:
-            total["price"] = None
-        numbers = {n for n in (_decimal(p) for p in prices) if n is not None and abs(n) >= 100}
-        v = _redact(v, _price_patterns(prices), numbers, _label(str(rfp["language"]), "sealed"))
+    v = seal_prices(v)
+    for total in v["evaluation"]["totals"]:
+        total.setdefault("price", None)  # sealed prices are dropped; templates still find the key
     return v
 
 
@@ -603,21 +414,6 @@ def select_vendors(audience: str, view: Mapping[str, Any]) -> list[dict[str, Any
 # --------------------------------------------------------------------------
 
 
-def _names(view: Mapping[str, Any]) -> dict[str, str]:
-    return {str(x["id"]): str(x["name"]) for x in view["vendors"]}
-
-
-def _rank_key(entry: Mapping[str, Any]) -> tuple[float, str]:
-    rank = entry.get("rank")
-    return (float(rank) if isinstance(rank, int | float) else float("inf"), str(entry.get("vendor", "")))
-
-
-def _ranked(view: Mapping[str, Any]) -> list[dict[str, Any]]:
-    names = _names(view)
-    rows = sorted(view["evaluation"]["totals"], key=_rank_key)
-    return [dict(t, name=names.get(str(t["vendor"]), str(t["vendor"]))) for t in rows]
-
-
 def _consensus(scores: Sequence[float], method: str) -> float | None:
     from rfpflow import scoring
 
@@ -631,7 +427,7 @@ def _consensus(scores: Sequence[float], method: str) -> float | None:
 
 def _criterion_rows(view: Mapping[str, Any], ranked: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rfp = view["rfp"]
-    names = _names(view)
+    names = vendor_names(view)
     evaluator_ids = [str(e["id"]) for e in rfp["evaluators"]]
     cells: dict[tuple[str, str], dict[str, float]] = {}
     comments: dict[str, list[dict[str, Any]]] = {}
@@ -686,8 +482,8 @@ def _letter(view: Mapping[str, Any], vendor: Mapping[str, Any]) -> dict[str, Any
     letter: dict[str, Any] = {"vendor": vid, "winner": winner, "successful": vid == winner and bool(winner),
                               "basis": "none", "rank": None, "of": None, "score": None, "winner_score": None,
                               "reasons": [], "shortlisted": vid in set(view["shortlist"]), "components": None}
-    ranking = sorted(award.get("ranking") or [], key=_rank_key)
-    totals = sorted(view["evaluation"]["totals"], key=_rank_key)
+    ranking = sorted(award.get("ranking") or [], key=rank_key)
+    totals = sorted(view["evaluation"]["totals"], key=rank_key)
     by_final = {str(r["vendor"]): r for r in ranking}
     by_eval = {str(t["vendor"]): t for t in totals}
     if vendor["screening"] == "fail":
@@ -716,8 +512,8 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
 
     ``view`` must be prepared (:func:`prepare_view`).
     """
-    names = _names(view)
-    ranked = _ranked(view)
+    names = vendor_names(view)
+    ranked = ranked_totals(view)
     award = view["award"]
     winner_id = str(award["vendor"]) if award and award.get("vendor") else ""
     criteria = {str(c["id"]): c for c in view["rfp"]["criteria"]}
@@ -742,7 +538,7 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
         trial_results.append(dict(result, name=names.get(str(result.get("vendor")), str(result.get("vendor"))),
                                   kpis=rows))
     award_ranking = [dict(r, name=names.get(str(r.get("vendor")), str(r.get("vendor"))))
-                     for r in sorted((award or {}).get("ranking") or [], key=_rank_key)]
+                     for r in sorted((award or {}).get("ranking") or [], key=rank_key)]
     return {
         "view": view,
         "rfp": view["rfp"],
@@ -765,273 +561,6 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
         "recipient": recipient,
         "letter": _letter(view, recipient) if recipient is not None else None,
     }
-
-
-# --------------------------------------------------------------------------
-# SVG charts
-# --------------------------------------------------------------------------
-
-_W = 680
-_FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',Arial,sans-serif"
-_PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#7f7f7f")
-_MET, _MISSED = "#548235", "#c00000"
-
-
-def _n(x: float) -> str:
-    """A coordinate or value for SVG: at most 2 decimals, no float noise, no ``-0``."""
-    text = f"{_round_half_up(x, 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _text_width(text: str, size: float) -> float:
-    return sum(size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.58) for ch in text)
-
-
-def _fit(text: str, width: float, size: float = 12) -> str:
-    if _text_width(text, size) <= width:
-        return text
-    out = ""
-    for ch in text:
-        if _text_width(out + ch + "…", size) > width:
-            break
-        out += ch
-    return out + "…"
-
-
-def _nice_max(value: float) -> tuple[float, float]:
-    """An axis maximum >= value and a tick step giving 4-5 ticks."""
-    value = max(value, 1e-9)
-    magnitude = 10 ** len(str(int(value))) / 10 if value >= 1 else 1.0
-    for step_factor in (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0):
-        step = magnitude * step_factor
-        if value / step <= 5:
-            ticks = -(-value // step)
-            return float(ticks * step), float(step)
-    return float(value), float(value)
-
-
-class _Svg:
-    def __init__(self, title: str) -> None:
-        self.title = title
-        self.parts: list[str] = []
-
-    def text(self, x: float, y: float, text: str, *, size: float = 12, anchor: str = "start", weight: str = "",
-             fill: str = "#1a1a1a", full: str | None = None) -> None:
-        bold = f' font-weight="{weight}"' if weight else ""
-        tip = f"<title>{escape(full)}</title>" if full is not None and full != text else ""
-        self.parts.append(f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" text-anchor="{anchor}" '
-                          f'fill="{fill}"{bold}>{tip}{escape(text)}</text>')
-
-    def rect(self, x: float, y: float, w: float, h: float, fill: str, tip: str | None = None) -> None:
-        inner = f"<title>{escape(tip)}</title>" if tip else ""
-        self.parts.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(max(w, 0.0))}" height="{_n(h)}" '
-                          f'fill="{fill}">{inner}</rect>')
-
-    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "#bbbbbb", dash: str = "",
-             width: float = 1) -> None:
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        self.parts.append(f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" stroke="{stroke}" '
-                          f'stroke-width="{_n(width)}"{dashed}></line>')
-
-    def render(self, height: float) -> Markup:
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_n(height)}" '
-                f'viewBox="0 0 {_W} {_n(height)}" style="max-width:100%;height:auto" role="img" '
-                f'font-family="{_FONT}"><title>{escape(self.title)}</title>')
-        return Markup(head + "".join(self.parts) + "</svg>")
-
-
-def _no_data(title: str, lang: str) -> Markup:
-    svg = _Svg(title)
-    svg.text(10, 24, _label(lang, "chart.nodata"))
-    return svg.render(40)
-
-
-def _legend(svg: _Svg, y: float, items: Sequence[tuple[str, str]], *, dashed: set[str] | None = None) -> float:
-    """Colour keys left to right, wrapping; returns the y below the legend."""
-    x = 10.0
-    for label, colour in items:
-        width = 18 + _text_width(label, 11) + 18
-        if x + width > _W - 10 and x > 10:
-            x, y = 10.0, y + 18
-        if dashed and label in dashed:
-            svg.line(x, y - 4, x + 12, y - 4, stroke=colour, dash="4 3", width=2)
-        else:
-            svg.rect(x, y - 10, 12, 12, colour)
-        svg.text(x + 18, y, label, size=11)
-        x += width
-    return y + 10
-
-
-def _axis(svg: _Svg, left: float, width: float, top: float, bottom: float, axis_max: float, step: float,
-          fmt: Callable[[float], str]) -> None:
-    ticks = round(axis_max / step) if step else 0
-    for i in range(ticks + 1):
-        value = step * i
-        x = left + width * value / axis_max
-        svg.line(x, top, x, bottom, stroke="#dddddd")
-        svg.text(x, bottom + 13, fmt(value), size=10, anchor="middle", fill="#555555")
-
-
-def score_chart_svg(rows: Sequence[tuple[str, Mapping[str, float], float]], dimensions: Sequence[tuple[str, str]],
-                    *, max_points: float = 100.0, lang: str = "en") -> Markup:
-    """Stacked horizontal bars: one per vendor, one segment per dimension (weighted points).
-
-    ``rows`` is ``(vendor label, {dimension id: points}, total)`` in display
-    order; ``dimensions`` is ``(id, name)`` in legend order.
-    """
-    title = _label(lang, "chart.scores")
-    if not rows:
-        return _no_data(title, lang)
-    left, right, row_h, bar_h, top = 180.0, 56.0, 26.0, 16.0, 12.0
-    plot = _W - left - right
-    largest = max([max_points, *(float(t) for _, _, t in rows if isinstance(t, int | float))])
-    axis_max, step = _nice_max(largest)
-    svg = _Svg(title)
-    bottom = top + row_h * len(rows)
-    _axis(svg, left, plot, top, bottom, axis_max, step, lambda v: format_number(v, 0))
-    colours = {dim: _PALETTE[i % len(_PALETTE)] for i, (dim, _) in enumerate(dimensions)}
-    dim_names = dict(dimensions)
-    for i, (label, parts, total) in enumerate(rows):
-        y = top + row_h * i + (row_h - bar_h) / 2
-        svg.text(left - 8, y + bar_h - 4, _fit(label, left - 16), anchor="end", full=label)
-        x = left
-        for dim, _ in dimensions:
-            value = max(float(parts.get(dim) or 0.0), 0.0)
-            width = plot * value / axis_max
-            svg.rect(x, y, width, bar_h, colours[dim],
-                     tip=f"{label} · {dim_names[dim]}: {format_number(value, 1)}")
-            x += width
-        svg.text(x + 6, y + bar_h - 4, format_number(total, 1), size=11, weight="bold")
-    end = _legend(svg, bottom + 36, [(name, colours[dim]) for dim, name in dimensions])
-    return svg.render(end + 6)
-
-
-def dimension_chart_svg(dimensions: Sequence[tuple[str, str, float | None]],
-                        rows: Sequence[tuple[str, Mapping[str, float]]], *, lang: str = "en") -> Markup:
-    """Small multiples: per dimension, each vendor's points as a share of the dimension's weight.
-
-    ``dimensions`` is ``(id, name, weight)``; ``rows`` is ``(vendor label,
-    {dimension id: points})`` in display order.
-    """
-    title = _label(lang, "chart.dimensions")
-    usable = [(d, name, float(w)) for d, name, w in dimensions if isinstance(w, int | float) and w > 0]
-    if not rows or not usable:
-        return _no_data(title, lang)
-    left, right, row_h, bar_h = 180.0, 70.0, 20.0, 12.0
-    plot = _W - left - right
-    svg = _Svg(title)
-    y = 4.0
-    for index, (dim, name, weight) in enumerate(usable):
-        colour = _PALETTE[index % len(_PALETTE)]
-        heading = f"{name} ({_label(lang, 'chart.weight')} {format_number(weight, 1)})"
-        svg.text(10, y + 14, _fit(heading, _W - 20, 12), weight="bold", full=heading)
-        top = y + 22
-        bottom = top + row_h * len(rows)
-        _axis(svg, left, plot, top, bottom, 1.0, 0.25, lambda v: format_percent(v, 0))
-        for i, (label, parts) in enumerate(rows):
-            share = max(float(parts.get(dim) or 0.0), 0.0) / weight
-            by = top + row_h * i + (row_h - bar_h) / 2
-            svg.text(left - 8, by + bar_h - 2, _fit(label, left - 16, 11), size=11, anchor="end", full=label)
-            svg.rect(left, by, plot * min(share, 1.0), bar_h, colour,
-                     tip=f"{label} · {name}: {format_number(parts.get(dim), 1)} / {format_number(weight, 1)}")
-            svg.text(left + plot * min(share, 1.0) + 6, by + bar_h - 2, format_percent(share, 1), size=10)
-        y = bottom + 26
-    return svg.render(y)
-
-
-def kpi_chart_svg(kpis: Sequence[tuple[str, str, str, float | None, str]],
-                  rows: Sequence[tuple[str, Mapping[str, tuple[float | None, bool | None]]]], *,
-                  lang: str = "en") -> Markup:
-    """Trial KPI results against target: one panel per KPI, one bar per vendor, a dashed target line.
-
-    ``kpis`` is ``(id, name, unit, target, direction)``; ``rows`` is ``(vendor
-    label, {kpi id: (value, met)})``. Bars are green when the target was met.
-    """
-    title = _label(lang, "chart.kpis")
-    if not rows or not kpis:
-        return _no_data(title, lang)
-    left, right, row_h, bar_h = 180.0, 80.0, 20.0, 12.0
-    plot = _W - left - right
-    svg = _Svg(title)
-    y = 4.0
-    for kid, name, unit, target, direction in kpis:
-        values = [v for _, parts in rows for v in [parts.get(kid, (None, None))[0]] if isinstance(v, int | float)]
-        largest = max([*values, float(target) if isinstance(target, int | float) else 0.0, 0.0])
-        axis_max, step = _nice_max(largest * 1.05 if largest > 0 else 1.0)
-        target_text = "" if target is None else f"{format_number(target, 1)} {unit}".strip()
-        heading = f"{name} ({_label(lang, 'chart.target')} {target_text}; {_label(lang, direction)})"
-        svg.text(10, y + 14, _fit(heading, _W - 20, 12), weight="bold", full=heading)
-        top = y + 22
-        bottom = top + row_h * len(rows)
-        tick_label = functools.partial(format_number, digits=0 if step >= 1 else 2)
-        _axis(svg, left, plot, top, bottom, axis_max, step, tick_label)
-        for i, (label, parts) in enumerate(rows):
-            value, met = parts.get(kid, (None, None))
-            by = top + row_h * i + (row_h - bar_h) / 2
-            svg.text(left - 8, by + bar_h - 2, _fit(label, left - 16, 11), size=11, anchor="end", full=label)
-            if not isinstance(value, int | float):
-                svg.text(left + 4, by + bar_h - 2, _label(lang, "none"), size=10)
-                continue
-            width = plot * max(float(value), 0.0) / axis_max
-            state = _label(lang, "met" if met else "missed")
-            svg.rect(left, by, width, bar_h, _MET if met else _MISSED,
-                     tip=f"{label} · {name}: {format_number(value, 1)} {unit} ({state})")
-            svg.text(left + width + 6, by + bar_h - 2, f"{format_number(value, 1)} {unit}".strip(), size=10)
-        if isinstance(target, int | float):
-            tx = left + plot * max(float(target), 0.0) / axis_max
-            svg.line(tx, top - 4, tx, bottom, stroke="#1a1a1a", dash="4 3", width=1.5)
-        y = bottom + 26
-    end = _legend(svg, y + 4, [(_label(lang, "chart.met"), _MET), (_label(lang, "chart.missed"), _MISSED),
-                               (_label(lang, "chart.target"), "#1a1a1a")], dashed={_label(lang, "chart.target")})
-    return svg.render(end + 6)
-
-
-def _dimension_list(view: Mapping[str, Any]) -> list[dict[str, Any]]:
-    dims = list(view["rfp"]["dimensions"])
-    known = {str(d["id"]) for d in dims}
-    extra = sorted({str(k) for t in view["evaluation"]["totals"] for k in t["dimensions"]} - known)
-    return dims + [{"id": k, "name": k, "weight": None, "children": []} for k in extra]
-
-
-def _score_chart(view: Mapping[str, Any]) -> Markup:
-    lang = str(view["rfp"]["language"])
-    dims = _dimension_list(view)
-    rows = [(str(t["name"]), {str(k): float(v) for k, v in t["dimensions"].items() if isinstance(v, int | float)},
-             t.get("total") or 0.0) for t in _ranked(view)]
-    weights = [float(d["weight"]) for d in dims if isinstance(d.get("weight"), int | float)]
-    return score_chart_svg(rows, [(str(d["id"]), str(d["name"])) for d in dims],
-                           max_points=sum(weights) or 100.0, lang=lang)
-
-
-def _dimension_chart(view: Mapping[str, Any]) -> Markup:
-    lang = str(view["rfp"]["language"])
-    dims = _dimension_list(view)
-    rows = [(str(t["name"]), {str(k): float(v) for k, v in t["dimensions"].items() if isinstance(v, int | float)})
-            for t in _ranked(view)]
-    return dimension_chart_svg([(str(d["id"]), str(d["name"]), d.get("weight")) for d in dims], rows, lang=lang)
-
-
-def _kpi_chart(view: Mapping[str, Any]) -> Markup:
-    lang = str(view["rfp"]["language"])
-    names = _names(view)
-    order = {str(t["vendor"]): i for i, t in enumerate(_ranked(view))}
-    results = sorted(view["trial"]["results"],
-                     key=lambda r: (order.get(str(r.get("vendor")), len(order)), str(r.get("vendor"))))
-    kpis: list[tuple[str, str, str, float | None, str]] = [
-        (str(k["id"]), str(k["name"]), str(k["unit"] or ""),
-         float(k["target"]) if isinstance(k.get("target"), int | float) else None, str(k["direction"]))
-        for k in view["rfp"]["kpis"]]
-    known = {k[0] for k in kpis}
-    for result in results:  # KPIs measured but not in the definition (a plugin's)
-        for k in result["kpis"]:
-            if str(k.get("kpi")) not in known:
-                known.add(str(k.get("kpi")))
-                target = k.get("target")
-                kpis.append((str(k.get("kpi")), str(k.get("name") or k.get("kpi")), str(k.get("unit") or ""),
-                             float(target) if isinstance(target, int | float) else None, "higher"))
-    rows = [(names.get(str(r["vendor"]), str(r["vendor"])),
-             {str(k.get("kpi")): (k.get("value"), k.get("met")) for k in r["kpis"]}) for r in results]
-    return kpi_chart_svg(kpis, rows, lang=lang)
 
 
 # --------------------------------------------------------------------------
@@ -1088,7 +617,7 @@ def make_environment(host: PluginHost, rfp_language: str, workspace: Path | None
 
     @jinja2.pass_context
     def t(context: jinja2.runtime.Context, key: object) -> str:
-        return _label(str(context.get("lang", lang)), str(key))
+        return label_for(str(context.get("lang", lang)), str(key))
 
     @jinja2.pass_context
     def long_date(context: jinja2.runtime.Context, value: object) -> str:
@@ -1100,7 +629,7 @@ def make_environment(host: PluginHost, rfp_language: str, workspace: Path | None
         "md": md_escape, "json": _json_filter,
     })
     env.globals.update({
-        "t": t, "score_chart": _score_chart, "dimension_chart": _dimension_chart, "kpi_chart": _kpi_chart,
+        "t": t, "score_chart": score_chart, "dimension_chart": dimension_chart, "kpi_chart": kpi_chart,
         "STAGE_ORDER": STAGE_ORDER,
     })
     host.call("rfpflow_prepare_jinja_env", firstresult=False, env=env, rfp=rfp)

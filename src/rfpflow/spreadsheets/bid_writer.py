@@ -9,7 +9,7 @@ date at midnight UTC) and the ZIP entries' timestamps (rewritten to the same
 moment).
 
 Every text that comes from the buyer (titles, descriptions, requirements,
-choices) is written with :func:`rfpflow.cells.write_text`, so a requirement
+choices) is written with :func:`rfpflow.spreadsheets.cells.write_text`, so a requirement
 that happens to start with ``=`` is shown as text and never becomes a formula.
 The only formulas in the workbook are rfpflow's own line totals and grand
 total, which the reader never trusts (it recomputes totals from the RFP's
@@ -24,10 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rfpflow.cells import write_text
 from rfpflow.model import Rfp
-from rfpflow.xlsx_io import save_workbook
-from rfpflow.xlsx_layout import (
+from rfpflow.spreadsheets.cells import write_text
+from rfpflow.spreadsheets.layout import (
     CERTIFICATIONS_TABLE,
     COMPANY_FIELDS,
     COMPANY_TABLE,
@@ -39,6 +38,7 @@ from rfpflow.xlsx_layout import (
     TableSpec,
     text,
 )
+from rfpflow.spreadsheets.saving import save_workbook
 
 __all__ = ["CERTIFICATE_ROWS", "INPUT_FILL", "fixed_timestamp", "write_bid_workbook"]
 

@@ -30,10 +30,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rfpflow.cells import write_text
 from rfpflow.model import Rfp
-from rfpflow.xlsx_io import EARLIEST_ZIP_TIME, save_workbook
-from rfpflow.xlsx_layout import (
+from rfpflow.spreadsheets.cells import write_text
+from rfpflow.spreadsheets.layout import (
     CERTIFICATIONS_TABLE,
     COMPANY_FIELDS,
     COMPANY_TABLE,
@@ -45,6 +44,7 @@ from rfpflow.xlsx_layout import (
     label_keys,
     text,
 )
+from rfpflow.spreadsheets.saving import EARLIEST_ZIP_TIME, save_workbook
 
 __all__ = ["Formula", "fill_bid_workbook", "fill_score_sheet", "write_bid_workbooks", "write_vendor_workbook"]
 
@@ -254,7 +254,7 @@ def write_bid_workbooks(rfp: Rfp, vendors: Mapping[str, Mapping[str, Any]], fold
     """Write each vendor's filled bid workbook (``folder/<vendor id>.xlsx``) on the RFP's own workbook."""
     import tempfile
 
-    from rfpflow.xlsx_bid_writer import write_bid_workbook
+    from rfpflow.spreadsheets.bid_writer import write_bid_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,9 +12,10 @@ Both are bounded, whatever the file claims: they never look at the declared
 ``<dimension>`` (openpyxl's is reset), read at most ``Want.max_col`` columns,
 and stop after a gap of more than ``gap`` rows without a wanted value, so a
 stray value typed in XFD1048576 or a lying ``<dimension ref="A1:XFD1048576">``
-costs nothing. (python-calamine is not used: it allocates the whole used range
-and aborts the process -- not an exception -- on such sheets, it does not say
-which cells are formulas, and it is not a dependency of rfpflow.)
+costs nothing. (python-calamine is not used: a stray value in XFD1048576 makes it
+allocate the whole used range and abort the process -- not an exception; measured
+with python-calamine 0.9.1, a lying ``<dimension>`` alone does not. It also does not
+say which cells are formulas, and it is not a dependency of rfpflow.)
 
 **The fast reader** (:class:`FastBook`) streams each sheet's XML once, in
 chunks of a megabyte, and takes the sheet data in regions of complete rows.
@@ -83,7 +84,7 @@ import defusedxml
 from defusedxml import ElementTree as SafeET
 
 from rfpflow.bulk import can_fork, end_worker, fork_worker, receive, send
-from rfpflow.filecheck import Limits, bounded_read
+from rfpflow.spreadsheets.filecheck import Limits, bounded_read
 
 __all__ = [
     "HEAD_ROWS",
@@ -597,6 +598,10 @@ def _slots(columns: tuple[int, ...] | None) -> list[tuple[int, int, int, int, in
     return [(column, 3 + 4 * i, 4 + 4 * i, 5 + 4 * i, 6 + 4 * i) for i, column in enumerate(columns)]
 
 
+#: How the short path reads a cell (cached per distinct attribute text; plain ints for speed).
+_PLAIN_NUMBER, _SHARED_STRING, _OTHER_CELL = 1, 2, 3
+
+
 class FastBook(Book):
     """The fast reader (see the module documentation)."""
 
@@ -829,10 +834,10 @@ class FastBook(Book):
                         text = groups[text_at]
                         if text:
                             kind = kinds.get(attributes) or self._kind(attributes)
-                            if kind == 2:  # a shared string
+                            if kind == _SHARED_STRING:
                                 values[column] = strings[int(text)]
                                 continue
-                            if kind == 1:  # a number that is not a date (int or float as openpyxl makes it)
+                            if kind == _PLAIN_NUMBER:  # int or float, as openpyxl makes it
                                 if text.isdigit():
                                     values[column] = int(text)
                                     continue
@@ -871,14 +876,14 @@ class FastBook(Book):
             raise NotCanonical("comments or processing instructions before the sheet data")
 
     def _kind(self, attributes: bytes) -> int:
-        """How a cell with these attributes is read on the short path: 1 a
-        number that is not a date, 2 a shared string, 3 anything else."""
+        """How a cell with these attributes is read on the short path: a plain number
+        (not a date), a shared string, or anything else (read in full)."""
         style_id, data_type = self._attributes_of(attributes)
-        kind = 3
+        kind = _OTHER_CELL
         if data_type == b"n" and (style_id is None or style_id not in self.styles.dates):
-            kind = 1
+            kind = _PLAIN_NUMBER
         elif data_type == b"s":
-            kind = 2
+            kind = _SHARED_STRING
         if len(self._kinds) < 4096:
             self._kinds[attributes] = kind
         return kind

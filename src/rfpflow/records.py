@@ -1,0 +1,59 @@
+"""What the workflow keeps in the store about bids and screening, and the overall screening outcome.
+
+These are the stored forms (a bid with when and how it came in, a gate result
+with the buyer's resolution); the cycle view and the workflow both read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from rfpflow.model import Bid, GateResult
+
+
+@attrs.frozen
+class StoredBid:
+    """A bid as kept in the store, with how and when it came in."""
+
+    bid: Bid
+    submitted_at: str
+    sha256: str
+    late: bool = False
+    late_reason: str = ""
+    needs_resubmission: bool = False
+
+
+@attrs.frozen
+class Resolution:
+    decision: str
+    reason: str
+    actor: str
+    at: str
+
+
+@attrs.frozen
+class StoredGateResult:
+    result: GateResult
+    resolution: Resolution | None = None
+
+    @property
+    def outcome(self) -> str:
+        return self.resolution.decision if self.resolution else self.result.outcome
+
+
+def summarize(results: Sequence[StoredGateResult]) -> dict[str, str]:
+    """Each vendor's overall outcome: fail if any gate fails, review if any needs review, else pass."""
+    overall: dict[str, str] = {}
+    for stored in results:
+        vendor = stored.result.vendor_id
+        outcome = stored.outcome
+        current = overall.get(vendor, "pass")
+        if outcome == "fail" or current == "fail":
+            overall[vendor] = "fail"
+        elif outcome == "review" or current == "review":
+            overall[vendor] = "review"
+        else:
+            overall[vendor] = "pass"
+    return dict(sorted(overall.items()))
