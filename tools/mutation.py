@@ -151,6 +151,8 @@ def _points(tree: ast.AST) -> Iterator[tuple[ast.AST, str, str, object]]:
             yield node, "negate", f"{type(node).__name__} condition negated", ("negate",)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield node, "return", f"return None at the start of {node.name}()", ("early_return",)
+        if isinstance(node, ast.AnnAssign) and node.value is None:
+            continue  # a bare annotation: deleting it changes nothing
         if isinstance(node, DELETABLE) and not isinstance(getattr(node, "value", None), ast.Yield):
             yield node, "delete", f"{type(node).__name__} deleted", ("delete",)
 
