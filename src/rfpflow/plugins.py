@@ -15,7 +15,12 @@ Controls
                               and ``[plugins] disable = [...]`` in rfp.toml;
                               builtins can be blocked too.
     strict                    ``--strict-plugins``: re-raise load errors.
-    ``RFPFLOW_TRACE_PLUGINS`` print every hook call to stderr.
+    ``RFPFLOW_TRACE_PLUGINS`` print every call into a plugin (hooks and registered
+                              callables: plugin, what, duration, result kind) to stderr.
+    prefer                    ``[plugins] prefer = [...]`` in rfp.toml: these plugins are
+                              asked first by firstresult hooks, in this order.
+    plugins dir               ``--plugins-dir DIR``: every ``*.py`` module and package in
+                              DIR is loaded as a plugin named after it (for development).
     ``RFPFLOW_PLUGIN_TIMEOUT``  seconds one hook implementation may run (default 300);
                               one that hangs is stopped and named, and the command
                               changes nothing.
@@ -26,14 +31,17 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
+import importlib.util
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
@@ -93,6 +101,7 @@ class PluginInfo:
     builtin: bool
     hooks: tuple[str, ...] = ()
     error: str | None = None
+    module: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +112,51 @@ class PluginInfo:
             "builtin": self.builtin,
             "error": self.error,
         }
+
+
+@attrs.frozen
+class Conflict:
+    """Several installed plugins answer one firstresult hook: who is asked first, and why."""
+
+    hook: str
+    plugins: tuple[str, ...]  # in the order they are asked
+    preferred: bool           # the order comes from ``[plugins] prefer``
+
+    def message(self) -> str:
+        names = " and ".join(repr(p) for p in self.plugins)
+        why = "as [plugins] prefer says" if self.preferred else (
+            "by the default precedence; choose with [plugins] prefer = [...] in rfp.toml")
+        return f"plugins {names} both answer {self.hook}; {self.plugins[0]!r} is asked first ({why})"
+
+
+#: The registries ``rfpflow plugins`` shows: (method name, what one item is called).
+REGISTRIES: tuple[tuple[str, str], ...] = (
+    ("screening_rules", "gate kind"),
+    ("scoring_methods", "scoring method"),
+    ("kpi_presets", "KPI preset"),
+    ("profiles", "profile"),
+    ("documents", "document"),
+)
+
+
+def tracing() -> bool:
+    """Whether ``RFPFLOW_TRACE_PLUGINS`` asks for every plugin call on stderr."""
+    return os.environ.get(TRACE_ENV, "").strip() not in ("", "0")
+
+
+def _result_kind(result: object) -> str:
+    if result is None:
+        return "None"
+    if isinstance(result, (list, tuple)):
+        inner = sorted({type(item).__name__ for item in result})
+        return f"{type(result).__name__}[{len(result)}{' ' + '|'.join(inner) if inner else ''}]"
+    return type(result).__name__
+
+
+def _trace(plugin_name: str, what: str, subject: str, started: float, outcome: str) -> None:
+    elapsed = (time.perf_counter() - started) * 1000
+    about = f" ({subject})" if subject else ""
+    sys.stderr.write(f"rfpflow trace: {plugin_name} {what}{about} {elapsed:.1f} ms -> {outcome}\n")
 
 
 def plugin_timeout() -> float:
@@ -158,11 +212,17 @@ def _plugin_file(plugin: object) -> str | None:
 class PluginHost:
     """A plugin manager with rfpflow's plugins loaded, and typed hook calls."""
 
-    def __init__(self, pm: pluggy.PluginManager, infos: list[PluginInfo]) -> None:
+    def __init__(self, pm: pluggy.PluginManager, infos: list[PluginInfo], *, prefer: Sequence[str] = (),
+                 known_names: Iterable[str] = ()) -> None:
         self.pm = pm
         self._infos = infos
         self._builtin_names = {i.name for i in infos if i.builtin}
         self._registries: dict[str, Registry[Any]] = {}
+        self.prefer: tuple[str, ...] = tuple(prefer)
+        #: Every plugin name this host could have loaded (loaded, failed or blocked).
+        self.known_names: frozenset[str] = frozenset(known_names) | {i.name for i in infos}
+        #: Which plugin answered a firstresult hook for each input (``"file x.xlsx"`` -> plugin).
+        self.answered_by: dict[str, str] = {}
 
     # -- creation ---------------------------------------------------------
 
@@ -176,32 +236,36 @@ class PluginHost:
         allow: Sequence[str] | None = None,
         extra_plugins: Iterable[tuple[str, object]] = (),
         builtins: Sequence[str] = BUILTIN_PLUGINS,
+        plugins_dir: Path | None = None,
+        prefer: Sequence[str] = (),
     ) -> PluginHost:
-        """Build a host: builtins, ``extra_plugins`` (name, object), then entry points.
+        """Build a host: builtins, ``extra_plugins`` (name, object), modules in
+        ``plugins_dir``, then entry points.
 
-        ``allow`` defaults to ``RFPFLOW_LOAD_PLUGINS`` when that is set.
+        ``allow`` defaults to ``RFPFLOW_LOAD_PLUGINS`` when that is set;
+        ``prefer`` names plugins asked first by firstresult hooks, in order.
         """
         pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         pm.add_hookspecs(hookspecs)
         blocked_names = set(blocked) | set(_split_names(os.environ.get(DISABLE_ENV)))
         for name in blocked_names:
             pm.set_blocked(name)
-        if os.environ.get(TRACE_ENV):
-            pm.trace.root.setwriter(sys.stderr.write)
-            pm.enable_tracing()
         infos: list[PluginInfo] = []
         loader = _Loader(pm, infos, strict)
         for module_name in builtins:
+            loader.known.add(module_name)
             if module_name in blocked_names:
                 continue
             loader.register(importlib.import_module(module_name), module_name, None, None, builtin=True)
         for name, plugin in extra_plugins:
             loader.register(plugin, name, None, None, builtin=False)
+        if plugins_dir is not None:
+            loader.load_directory(plugins_dir, blocked_names)
         if load_entrypoints:
             if allow is None and LOAD_ENV in os.environ:
                 allow = _split_names(os.environ[LOAD_ENV])
             loader.load_entrypoints(allow, blocked_names)
-        return cls(pm, infos)
+        return cls(pm, infos, prefer=prefer, known_names=loader.known)
 
     # -- introspection ----------------------------------------------------
 
@@ -216,26 +280,60 @@ class PluginHost:
     def is_builtin(self, plugin_name: str) -> bool:
         return plugin_name in self._builtin_names
 
+    def unknown_names(self, names: Iterable[str]) -> list[str]:
+        """Each of ``names`` that names no plugin, with a "did you mean" when one is close."""
+        out = []
+        for name in names:
+            if name in self.known_names:
+                continue
+            close = difflib.get_close_matches(name, sorted(self.known_names), n=1)
+            out.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+        return out
+
+    def conflicts(self) -> list[Conflict]:
+        """Firstresult hooks that two or more installed (non-builtin) plugins implement."""
+        found = []
+        for hook_name in sorted(_firstresult_hooks()):
+            askers = [i.plugin_name for i in self._impls(hook_name) if not self.is_builtin(i.plugin_name)]
+            if len(askers) > 1:
+                found.append(Conflict(hook_name, tuple(askers), askers[0] in self.prefer))
+        return found
+
+    def registrations(self) -> list[tuple[str, str, str, str | None]]:
+        """Every registered name: ``(plugin, what, name, the builtin it overrides or None)``."""
+        rows: list[tuple[str, str, str, str | None]] = []
+        for method, what in REGISTRIES:
+            registry: Registry[Any] = getattr(self, method)()
+            replaced = {name: builtin for name, _holder, builtin in registry.overridden}
+            for name in registry.names():
+                rows.append((registry.suppliers[name], what, name, replaced.get(name)))
+        return rows
+
     # -- calling hooks ----------------------------------------------------
 
     def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
         hook: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
         # pluggy calls the last registered, tryfirst-sorted implementation first.
-        return list(reversed(hook.get_hookimpls()))
+        impls = list(reversed(hook.get_hookimpls()))
+        if self.prefer:
+            rank = {name: index for index, name in enumerate(self.prefer)}
+            impls.sort(key=lambda i: rank.get(i.plugin_name, len(rank)))  # stable: the rest keep their order
+        return impls
 
-    def _fail(self, plugin_name: str, hook_name: str, exc: BaseException) -> RfpflowError:
+    def _fail(self, plugin_name: str, hook_name: str, exc: BaseException, subject: str = "") -> RfpflowError:
+        about = f" ({subject})" if subject else ""
         if isinstance(exc, SystemExit):
-            return PluginError(f"plugin {plugin_name!r} tried to end rfpflow (sys.exit) in {hook_name}; "
+            return PluginError(f"plugin {plugin_name!r} tried to end rfpflow (sys.exit) in {hook_name}{about}; "
                                "nothing was changed")
         if isinstance(exc, Timeout):
-            return PluginError(f"plugin {plugin_name!r} did not finish {hook_name} within {plugin_timeout():g} s "
-                               f"and was stopped; nothing was changed (limit: {TIMEOUT_ENV})")
+            return PluginError(f"plugin {plugin_name!r} did not finish {hook_name}{about} within "
+                               f"{plugin_timeout():g} s and was stopped; nothing was changed (limit: {TIMEOUT_ENV})")
         if isinstance(exc, RfpflowError):
             if self.is_builtin(plugin_name):
                 return exc
             err = type(exc)(f"plugin {plugin_name!r}: {exc.args[0] if exc.args else exc}", exc.problems)
             return err
-        return PluginError(f"plugin {plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
+        return PluginError(f"plugin {plugin_name!r} failed in {hook_name}{about}: {type(exc).__name__}: {exc}")
 
     def blame(self, exc: BaseException) -> str:
         """The plugin whose code raised ``exc`` (innermost plugin frame), or "unknown"."""
@@ -250,90 +348,143 @@ class PluginHost:
                 found = owner
         return found
 
-    def call(self, hook_name: str, *, firstresult: bool, **kwargs: Any) -> list[tuple[str, Any]]:
+    def invoke(self, plugin_name: str, what: str, function: Callable[..., Any], /, *args: Any,
+               subject: str = "", expected: type | tuple[type, ...] | None = None,
+               passthrough: tuple[type[BaseException], ...] = (), **kwargs: Any) -> Any:
+        """Call ``function``, which ``plugin_name`` supplied, the one way rfpflow calls plugin code.
+
+        ``what`` says what it is (``"rfpflow_read_bids"``, ``"price formula 'x'"``),
+        ``subject`` the input (``"file a.xlsx"``, ``"vendor acme"``). The call runs
+        under the time limit and is traced when ``RFPFLOW_TRACE_PLUGINS`` is set;
+        an exception (other than ``passthrough`` ones, re-raised as they are), a
+        timeout or ``sys.exit`` becomes a :class:`PluginError` naming the plugin,
+        ``what`` and ``subject``, and a result that is not ``None`` must be an
+        instance of ``expected`` (when given). Raised inside a command's
+        transaction, the error rolls the command back.
+        """
+        trace = tracing()
+        started = time.perf_counter()
+        try:
+            with time_limit(plugin_timeout()):
+                result = function(*args, **kwargs)
+        except passthrough as exc:
+            if trace:
+                _trace(plugin_name, what, subject, started, f"raised {type(exc).__name__}")
+            raise
+        except (Exception, Timeout, SystemExit) as exc:
+            if trace:
+                _trace(plugin_name, what, subject, started, f"raised {type(exc).__name__}")
+            raise self._fail(plugin_name, what, exc, subject) from exc
+        if trace:
+            _trace(plugin_name, what, subject, started, _result_kind(result))
+        if expected is not None and result is not None and not isinstance(result, expected):
+            about = f" ({subject})" if subject else ""
+            raise PluginError(f"plugin {plugin_name!r} returned {type(result).__name__} from {what}{about}, "
+                              f"expected {_type_names(expected)}")
+        return result
+
+    def call(self, hook_name: str, *, firstresult: bool, subject: str = "", **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a hook; return ``(plugin name, result)`` for each non-None result.
 
-        Without wrappers, implementations are called one by one in pluggy's
-        order so that errors and wrong return types name their plugin exactly;
-        with wrappers, pluggy runs the call and the traceback names the plugin.
-        A ``firstresult`` call returns at most one pair.
+        Without wrappers, implementations are called one by one (in the order
+        of :meth:`_impls`) through :meth:`invoke`, so that errors and wrong
+        return types name their plugin exactly; with wrappers, pluggy runs the
+        call and the traceback names the plugin. A ``firstresult`` call returns
+        at most one pair, and remembers its plugin in :attr:`answered_by`
+        under ``subject``.
         """
         impls = self._impls(hook_name)
-        limit = plugin_timeout()
         if any(i.wrapper or i.hookwrapper for i in impls):
+            trace = tracing()
+            started = time.perf_counter()
             try:
-                with time_limit(limit):
+                with time_limit(plugin_timeout()):
                     result = getattr(self.pm.hook, hook_name)(**kwargs)
             except (Exception, Timeout, SystemExit) as exc:
-                raise self._fail(self.blame(exc), hook_name, exc) from exc
+                culprit = self.blame(exc)
+                if trace:
+                    _trace(culprit, hook_name, subject, started, f"raised {type(exc).__name__}")
+                raise self._fail(culprit, hook_name, exc, subject) from exc
+            if trace:
+                _trace("(wrapped)", hook_name, subject, started, _result_kind(result))
             if firstresult:
                 return [] if result is None else [("a plugin", result)]
             return [("a plugin", r) for r in result if r is not None]
         results: list[tuple[str, Any]] = []
         for impl in impls:
             args = {name: kwargs[name] for name in impl.argnames}
-            try:
-                with time_limit(limit):
-                    result = impl.function(**args)
-            except (Exception, Timeout, SystemExit) as exc:
-                raise self._fail(impl.plugin_name, hook_name, exc) from exc
+            result = self.invoke(impl.plugin_name, hook_name, impl.function, subject=subject, **args)
             if result is not None:
                 results.append((impl.plugin_name, result))
                 if firstresult:
+                    if subject:
+                        self.answered_by[subject] = impl.plugin_name
                     break
         return results
 
-    def first(self, hook_name: str, expected: type[T] | tuple[type, ...], **kwargs: Any) -> T | None:
+    def first(self, hook_name: str, expected: type[T] | tuple[type, ...], *, subject: str = "",
+              **kwargs: Any) -> T | None:
         """Call a firstresult hook and check the winning result's type."""
-        outcome = self.call(hook_name, firstresult=True, **kwargs)
+        outcome = self.call(hook_name, firstresult=True, subject=subject, **kwargs)
         if not outcome:
             return None
         plugin_name, result = outcome[0]
         if not isinstance(result, expected):
+            about = f" ({subject})" if subject else ""
             raise PluginError(
-                f"plugin {plugin_name!r} returned {type(result).__name__} from {hook_name}, "
+                f"plugin {plugin_name!r} returned {type(result).__name__} from {hook_name}{about}, "
                 f"expected {_type_names(expected)}"
             )
         return result  # type: ignore[return-value]
 
-    def collect(self, hook_name: str, item_type: type[T] | tuple[type, ...], **kwargs: Any) -> list[T]:
+    def collect(self, hook_name: str, item_type: type[T] | tuple[type, ...], *, subject: str = "",
+                **kwargs: Any) -> list[T]:
         """Call a collecting hook whose implementations return lists; flatten and check."""
         items: list[T] = []
-        for plugin_name, result in self.call(hook_name, firstresult=False, **kwargs):
+        about = f" ({subject})" if subject else ""
+        for plugin_name, result in self.call(hook_name, firstresult=False, subject=subject, **kwargs):
             if not isinstance(result, (list, tuple)):
                 raise PluginError(
-                    f"plugin {plugin_name!r} returned {type(result).__name__} from {hook_name}, "
+                    f"plugin {plugin_name!r} returned {type(result).__name__} from {hook_name}{about}, "
                     f"expected a list of {_type_names(item_type)}"
                 )
             for item in result:
                 if not isinstance(item, item_type):
                     raise PluginError(
                         f"plugin {plugin_name!r} returned a {type(item).__name__} in the list from "
-                        f"{hook_name}, expected {_type_names(item_type)}"
+                        f"{hook_name}{about}, expected {_type_names(item_type)}"
                     )
                 items.append(item)  # type: ignore[arg-type]  # checked just above
         return items
 
     def notify(self, hook_name: str, **kwargs: Any) -> list[str]:
-        """Call an observer hook; failures become warnings naming the plugin."""
+        """Call an observer hook; failures (timeouts and ``sys.exit`` too) become warnings naming the plugin."""
         warnings: list[str] = []
         for impl in self._impls(hook_name):
             try:
-                impl.function(**{name: kwargs[name] for name in impl.argnames})
-            except Exception as exc:
-                warnings.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc}")
+                self.invoke(impl.plugin_name, hook_name, impl.function,
+                            **{name: kwargs[name] for name in impl.argnames})
+            except RfpflowError as exc:
+                message = str(exc)
+                if not message.startswith("plugin "):
+                    message = f"plugin {impl.plugin_name!r} failed in {hook_name}: {message}"
+                warnings.append(message)
         return warnings
 
     def run_each(self, hook_name: str, make_arg: Callable[[str], dict[str, Any]]) -> None:
         """Call each implementation with arguments made for its plugin name."""
         for impl in self._impls(hook_name):
             args = make_arg(impl.plugin_name)
-            try:
-                impl.function(**{name: args[name] for name in impl.argnames})
-            except RfpflowError:
-                raise
-            except Exception as exc:
-                raise self._fail(impl.plugin_name, hook_name, exc) from exc
+            self.invoke(impl.plugin_name, hook_name, impl.function, passthrough=(RfpflowError,),
+                        **{name: args[name] for name in impl.argnames})
+
+    def supplied(self, registry: Registry[Any], name: str, what: str, function: Callable[..., Any], /,
+                 *args: Any, subject: str = "", expected: type | tuple[type, ...] | None = None,
+                 passthrough: tuple[type[BaseException], ...] = (), **kwargs: Any) -> Any:
+        """Call a callable registered under ``name`` in ``registry`` through :meth:`invoke`,
+        naming the plugin that registered it and ``what`` (``"price formula 'x'"``)."""
+        return self.invoke(registry.suppliers.get(name, "unknown"), what, function, *args, subject=subject,
+                           expected=expected, passthrough=passthrough, **kwargs)
 
     # -- registries -------------------------------------------------------
 
@@ -391,6 +542,7 @@ class _Loader:
         self.spec_names = sorted(
             name for name in dir(hookspecs) if name.startswith("rfpflow_")
         )
+        self.known: set[str] = set()
 
     def _record_error(self, name: str, dist: str | None, version: str | None, builtin: bool, message: str,
                       exc: BaseException | None = None) -> None:
@@ -399,6 +551,7 @@ class _Loader:
             raise PluginError(f"plugin {name!r} failed to load: {message}") from exc
 
     def register(self, plugin: object, name: str, dist: str | None, version: str | None, *, builtin: bool) -> None:
+        self.known.add(name)
         wanted = getattr(plugin, "RFPFLOW_HOOK_API", None)
         if wanted is not None and not _api_compatible(wanted):
             self._record_error(
@@ -439,6 +592,7 @@ class _Loader:
             seen.add(ep.name)
             dist = ep.dist.name if ep.dist is not None else None
             version = ep.dist.version if ep.dist is not None else None
+            self.known.update(n for n in (ep.name, dist) if n)
             if ep.name in blocked or (dist and dist in blocked):
                 continue
             if allow is not None and ep.name not in allow and (dist is None or dist not in allow):
@@ -449,6 +603,56 @@ class _Loader:
                 self._record_error(ep.name, dist, version, False, f"{type(exc).__name__}: {exc}", exc)
                 continue
             self.register(plugin, ep.name, dist, version, builtin=False)
+
+    def load_directory(self, directory: Path, blocked: set[str]) -> None:
+        """Every module and package in ``directory``, named after it (``--plugins-dir``)."""
+        for name, path in _directory_modules(directory):
+            self.known.add(name)
+            if name in blocked:
+                continue
+            try:
+                plugin = _load_module_file(name, path)
+            except Exception as exc:
+                self._record_error(name, None, None, False, f"{type(exc).__name__}: {exc}", exc)
+                continue
+            self.register(plugin, name, None, None, builtin=False)
+
+
+def _load_module_file(name: str, path: Path) -> types.ModuleType:
+    """Import ``path`` (a module file or a package's ``__init__.py``) as the module ``name``."""
+    location = path / "__init__.py" if path.is_dir() else path
+    search = [str(path)] if path.is_dir() else None
+    spec = importlib.util.spec_from_file_location(name, location, submodule_search_locations=search)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _directory_modules(directory: Path) -> list[tuple[str, Path]]:
+    """The plugin modules in ``directory``: ``name.py`` files and packages, by name."""
+    if not directory.is_dir():
+        raise PluginError(f"--plugins-dir {directory}: no such folder")
+    found = []
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_file() and entry.suffix == ".py":
+            found.append((entry.stem, entry))
+        elif entry.is_dir() and (entry / "__init__.py").is_file():
+            found.append((entry.name, entry))
+    return found
+
+
+def _firstresult_hooks() -> list[str]:
+    return [name for name in dir(hookspecs) if name.startswith("rfpflow_")
+            and getattr(getattr(hookspecs, name), "rfpflow_spec", {}).get("firstresult")]
 
 
 def _is_optional(caller: pluggy.HookCaller, plugin: object) -> bool:
