@@ -99,7 +99,7 @@ import hashlib
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -110,6 +110,7 @@ from rfpflow import scoring
 from rfpflow.errors import PluginError, Problem, RfpflowError
 from rfpflow.formatting import format_money
 from rfpflow.model import Bid, Criterion, RankedVendor, Ranking, Rfp, ShortlistRule, to_tuple
+from rfpflow.plugins import formula_extras, formula_wants
 from rfpflow.spreadsheets.cells import CellValueError, is_blank, parse_number
 
 if TYPE_CHECKING:
@@ -542,7 +543,8 @@ def criterion_values(
         by_cell.setdefault((s.criterion, s.vendor), []).append(s)
     ref = _reference_date(rfp, as_of)
     values: list[CriterionValue] = []
-    price_points = {c.id: _price_points(rfp, c, bids, host, c.weight * factor) for c in leaves
+    quality = _quality_shares(rfp, leaves, bids, by_cell, trial_scores, factor, ref)
+    price_points = {c.id: _price_points(rfp, c, bids, host, c.weight * factor, quality) for c in leaves
                     if c.source.kind == "price"}
     for bid in bids:
         for crit in leaves:
@@ -621,18 +623,33 @@ def _price_method(rfp: Rfp, host: PluginHost) -> ScoringMethod:
     return method
 
 
-def _call_price_formula(rfp: Rfp, host: PluginHost, prices: Sequence[float], max_points: float) -> list[float]:
+def _call_price_formula(rfp: Rfp, host: PluginHost, prices: Sequence[float], max_points: float,
+                        quality: Sequence[float] | None = None) -> list[float]:
+    """The price formula's points, called through the plugin host (time limit, plugin named);
+    the formula gets ``options``, ``rfp`` and ``quality`` too when it names them (hook API 1.2)."""
     method = _price_method(rfp, host)
     try:
-        result = method.function(list(prices), max_points=max_points)
+        return _price_formula_points(rfp, host, method, prices, max_points, quality)
     except ValueError as exc:
         raise EvaluationError(f"price formula {method.name!r}: {exc}") from None
-    points = list(result)
+
+
+def _price_formula_points(rfp: Rfp, host: PluginHost, method: ScoringMethod, prices: Sequence[float],
+                          max_points: float, quality: Sequence[float] | None) -> list[float]:
+    extras = formula_extras(method.function, options=rfp.scoring.options, rfp=rfp,
+                            quality=list(quality) if quality is not None else [0.0] * len(prices))
+    result = host.supplied(host.scoring_methods(), method.name, f"price formula {method.name!r}", method.function,
+                           list(prices), max_points=max_points, passthrough=(ValueError,), **extras)
+    try:
+        points = list(result)
+    except TypeError:
+        points = [result]
     if len(points) != len(prices) or not all(
         isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) for p in points
     ):
-        raise PluginError(f"price formula {method.name!r} returned {points!r} for {len(prices)} prices; "
-                          "expected one finite number per price")
+        supplier = host.scoring_methods().suppliers.get(method.name, "unknown")
+        raise PluginError(f"plugin {supplier!r}: price formula {method.name!r} returned {points!r} for "
+                          f"{len(prices)} prices; expected one finite number per price")
     return [_clamp(float(p), 0.0, max_points) for p in points]
 
 
@@ -640,10 +657,45 @@ def _price_evidence(bid: Bid) -> tuple[str, ...]:
     return tuple(f"{bid.source_file}: {line.cell}" for line in bid.prices if line.cell)
 
 
+def _quality_shares(rfp: Rfp, leaves: Sequence[Criterion], bids: Sequence[Bid],
+                    by_cell: Mapping[tuple[str, str], list[ScoreEntry]], trial_scores: Mapping[str, float] | None,
+                    factor: float, ref: Any) -> Callable[[], dict[str, float]]:
+    """Each vendor's non-price points as a percentage of the non-price maximum, for a price
+    formula that asks for ``quality`` -- computed only if one does."""
+
+    def compute() -> dict[str, float]:
+        out: dict[str, float] = {}
+        for bid in bids:
+            points = maximum = 0.0
+            for crit in leaves:
+                kind, max_points = crit.source.kind, crit.weight * factor
+                if kind == "price":
+                    continue
+                if kind == "judgement":
+                    cell = sorted(by_cell.get((crit.id, bid.vendor_id), []), key=lambda s: s.evaluator)
+                    value = _judgement_value(rfp, crit, bid.vendor_id, cell, max_points)
+                elif kind == "bid":
+                    value = _bid_value(rfp, crit, bid, max_points, ref)
+                else:
+                    value = _trial_value(crit, bid.vendor_id, trial_scores or {}, max_points)
+                points += value.points
+                maximum += value.max_points
+            out[bid.vendor_id] = points / maximum * 100 if maximum > 0 else 0.0
+        return out
+
+    return compute
+
+
 def _price_points(rfp: Rfp, crit: Criterion, bids: Sequence[Bid], host: PluginHost,
-                  max_points: float) -> dict[str, CriterionValue]:
+                  max_points: float, quality: Callable[[], dict[str, float]] | None = None
+                  ) -> dict[str, CriterionValue]:
     priced = [b for b in bids if b.total_price > 0]
-    points = _call_price_formula(rfp, host, [float(b.total_price) for b in priced], max_points)
+    method = _price_method(rfp, host)
+    scores: list[float] | None = None
+    if quality is not None and "quality" in formula_wants(method.function):
+        shares = quality()
+        scores = [shares.get(b.vendor_id, 0.0) for b in priced]
+    points = _call_price_formula(rfp, host, [float(b.total_price) for b in priced], max_points, scores)
     lowest = min((b.total_price for b in priced), default=None)
     out: dict[str, CriterionValue] = {}
     for bid, pts in zip(priced, points, strict=True):
@@ -990,7 +1042,8 @@ def _method_totals(rfp: Rfp, matrix: Matrix, prices: Mapping[str, Decimal | None
         notes.append(f"{name}: each total is the method's score (0 to 1) x 100; criterion points are shown "
                      "for reference")
     try:
-        result = method.function(rows, weights, directions, _normalization(rfp), **extra)
+        result = host.supplied(methods, name, f"ranking method {name!r}", method.function, rows, weights,
+                               directions, _normalization(rfp), passthrough=(ValueError,), **extra)
     except ValueError as exc:
         raise EvaluationError(f"ranking method {name!r}: {exc}") from None
     raw_scores = list(getattr(result, "scores", ()))
@@ -1119,7 +1172,8 @@ def _award_scores(rfp: Rfp, matrix: Matrix, totals: Mapping[str, float], prices:
     priced = [v for v in matrix.vendors if prices[v] is not None]
     price_points: dict[str, float] = {}
     if w_p:
-        points = _call_price_formula(rfp, host, [float(prices[v] or 0) for v in priced], POINTS_SCALE)
+        points = _call_price_formula(rfp, host, [float(prices[v] or 0) for v in priced], POINTS_SCALE,
+                                     [float(totals.get(v, 0.0)) for v in priced])
         price_points = dict(zip(priced, points, strict=True))
     if w_t and trial_scores is None:
         raise EvaluationError("the award gives weight to the trial run, but no trial scores were given")

@@ -139,6 +139,33 @@ REGISTRIES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: What a registered price formula may ask for by naming a parameter (hook API 1.2).
+FORMULA_EXTRAS: tuple[str, ...] = ("options", "quality", "rfp")
+
+
+def formula_wants(function: Callable[..., Any]) -> frozenset[str]:
+    """The extras of :data:`FORMULA_EXTRAS` that ``function`` accepts (all of them with ``**kwargs``).
+
+    A formula written for hook API 1.1, ``f(prices, max_points)``, asks for none and is
+    called as before.
+    """
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return frozenset(FORMULA_EXTRAS)
+    return frozenset(p.name for p in parameters if p.name in FORMULA_EXTRAS)
+
+
+def formula_extras(function: Callable[..., Any], **available: Any) -> dict[str, Any]:
+    """The keyword arguments of ``available`` that ``function`` asks for (see :func:`formula_wants`)."""
+    wanted = formula_wants(function)
+    return {name: value for name, value in available.items() if name in wanted}
+
+
 def tracing() -> bool:
     """Whether ``RFPFLOW_TRACE_PLUGINS`` asks for every plugin call on stderr."""
     return os.environ.get(TRACE_ENV, "").strip() not in ("", "0")

@@ -29,7 +29,6 @@ from rfpflow.definition import check_rfp, load_rfp
 from rfpflow.documents.view import award_view, build_view, evaluation_view, trial_view
 from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
 from rfpflow.model import PRICE_GATE_KINDS, Bid, GateResult, Rfp, Stage, Transition
-from rfpflow.plugins import Timeout, plugin_timeout, time_limit
 from rfpflow.records import Resolution, StoredBid, StoredGateResult, summarize
 from rfpflow.spreadsheets.batch import read_bid_files
 from rfpflow.store import (
@@ -337,6 +336,9 @@ class Cycle:
                     op.record("bid.received", vendor=bid.vendor_id, vendor_name=bid.vendor_name,
                               file=path.name, sha256=sha, resubmission=previous is not None,
                               late=late, late_reason=late_reason if late else "")
+                    reader = self.context.host.answered_by.get(f"file {path.name}")
+                    if reader and not self.context.host.is_builtin(reader):
+                        status += f", read by plugin {reader!r}"
                     imported.append((path.name, bid.vendor_id, status))
         return ImportReport(tuple(imported), tuple(refused))
 
@@ -491,7 +493,7 @@ class Cycle:
 
             def read(path: Path) -> list[ScoreEntry]:
                 rows = self.context.host.first("rfpflow_read_scores", list, source=path, rfp=rfp,
-                                               context=self.context.with_rfp(rfp))
+                                               context=self.context.with_rfp(rfp), subject=f"file {path.name}")
                 if rows is None:
                     raise InputFileError(f"{path.name}: no installed plugin reads this kind of score sheet")
                 entries = [ScoreEntry.from_mapping(row, file=path.name) for row in rows]
@@ -619,7 +621,7 @@ class Cycle:
 
             def read(path: Path) -> list[Measurement]:
                 rows = self.context.host.first("rfpflow_read_trial_data", list, source=path, rfp=rfp,
-                                               context=self.context.with_rfp(rfp))
+                                               context=self.context.with_rfp(rfp), subject=f"file {path.name}")
                 if rows is None:
                     raise InputFileError(f"{path.name}: no installed plugin reads this kind of trial data")
                 bad = [Problem(f"vendor {m.vendor_id!r} is not on the shortlist "
@@ -651,7 +653,8 @@ class Cycle:
             for vendor in shortlisted:
                 mine = [m for m in measurements if m.vendor_id == vendor]
                 result = self.context.host.first("rfpflow_evaluate_trial", TrialResult, vendor_id=vendor,
-                                                 measurements=mine, rfp=rfp, context=self.context.with_rfp(rfp))
+                                                 measurements=mine, rfp=rfp, context=self.context.with_rfp(rfp),
+                                                 subject=f"vendor {vendor}")
                 if result is None:
                     raise RfpflowError("no installed plugin evaluates trial runs")
                 results.append(result)
@@ -901,25 +904,19 @@ def run_screening(rfp: Rfp, bids: Sequence[Bid], context: RunContext, *, gates: 
             rule = rules.get(gate.kind)
             if rule is None:
                 raise RfpflowError(f"gate {gate.id!r}: no installed plugin provides the kind {gate.kind!r}")
-            supplier = rules.suppliers.get(gate.kind, "?")
-            try:
-                with time_limit(plugin_timeout()):
-                    result = rule.check(bid, gate, every, rfp, context)
-            except RfpflowError:
-                raise
-            except Timeout:
-                raise RfpflowError(f"plugin {supplier!r} did not finish gate {gate.id!r} ({gate.kind}) for "
-                                   f"{bid.vendor_id} within {plugin_timeout():g} s; nothing was changed") from None
-            except Exception as exc:
-                raise RfpflowError(f"plugin {supplier!r} failed in gate {gate.id!r} ({gate.kind}) for "
-                                   f"{bid.vendor_id}: {type(exc).__name__}: {exc}") from exc
-            if not isinstance(result, GateResult):
-                raise RfpflowError(f"the {gate.kind} rule returned {type(result).__name__}, not a GateResult")
+            result = host.supplied(rules, gate.kind, f"gate {gate.id!r} ({gate.kind})", rule.check,
+                                   bid, gate, every, rfp, context, subject=f"vendor {bid.vendor_id}",
+                                   expected=GateResult, passthrough=(RfpflowError,))
+            if result is None:
+                raise RfpflowError(f"plugin {rules.suppliers.get(gate.kind, 'unknown')!r} returned None from "
+                                   f"gate {gate.id!r} ({gate.kind}) (vendor {bid.vendor_id}), expected GateResult")
             results.append(result)
         if plugins:
-            results.extend(host.collect("rfpflow_due_diligence", GateResult, bid=bid, rfp=rfp, context=context))
+            subject = f"vendor {bid.vendor_id}"
+            results.extend(host.collect("rfpflow_due_diligence", GateResult, bid=bid, rfp=rfp, context=context,
+                                        subject=subject))
             results.extend(host.collect("rfpflow_screen_bid", GateResult, bid=bid, bids=every, rfp=rfp,
-                                        context=context))
+                                        context=context, subject=subject))
     return results
 
 

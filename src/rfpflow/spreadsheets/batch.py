@@ -40,7 +40,8 @@ def read_bid_file(host: PluginHost, path: Path, rfp: Rfp, context: RunContext) -
     """The bids in one file, from the first plugin that reads it. Raises
     :class:`InputFileError` for a file no plugin reads, or one without bids,
     and :class:`PluginError` for a plugin returning something else."""
-    answer = host.call("rfpflow_read_bids", firstresult=True, source=path, rfp=rfp, context=context)
+    answer = host.call("rfpflow_read_bids", firstresult=True, source=path, rfp=rfp, context=context,
+                       subject=f"file {path.name}")
     if not answer:
         raise InputFileError(f"{path.name}: no installed plugin reads this kind of file "
                              f"({path.suffix or 'no extension'}); bids come as .xlsx workbooks")
