@@ -14,7 +14,7 @@ from .conftest import clean_env
 def test_version(cli) -> None:
     result = cli("--version")
     assert result.returncode == 0
-    assert result.stdout.strip() == f"rfpflow {__version__} (hook API 1.1)"
+    assert result.stdout.strip() == f"rfpflow {__version__} (hook API 1.2)"
 
 
 def test_help_lists_commands_without_importing_openpyxl_or_jinja2() -> None:

@@ -36,19 +36,29 @@ class App:
     host: PluginHost
     clock: Clock
     actor: str
+    cycles: list[Any] = attrs.field(factory=list)
 
     def context(self, *, workspace: Path | None = None) -> RunContext:
         return RunContext(host=self.host, clock=self.clock, actor=self.actor, workspace=workspace)
 
+    def flush_warnings(self) -> None:
+        """Print what no command printed yet (an observer's failure, say), whatever the command."""
+        for cycle in self.cycles:
+            _warn(cycle)
 
-def _workspace_disabled_plugins(directory: Path) -> list[str]:
-    """``[plugins] disable = [...]`` from the workspace's rfp.toml, read before plugins load."""
+
+def _workspace_plugin_list(directory: Path, key: str) -> list[str]:
+    """``[plugins] KEY = [...]`` (``disable``, ``prefer``) from the workspace's rfp.toml, read before plugins load."""
     try:
         data = tomllib.loads((directory / "rfp.toml").read_text(encoding="utf-8-sig"))
     except (OSError, ValueError, RecursionError):
         return []  # the command itself reports what is wrong with the file
-    disabled = data.get("plugins", {}).get("disable", []) if isinstance(data.get("plugins"), dict) else []
-    return [d for d in disabled if isinstance(d, str)] if isinstance(disabled, list) else []
+    names = data.get("plugins", {}).get(key, []) if isinstance(data.get("plugins"), dict) else []
+    return [d for d in names if isinstance(d, str)] if isinstance(names, list) else []
+
+
+def _workspace_disabled_plugins(directory: Path) -> list[str]:
+    return _workspace_plugin_list(directory, "disable")
 
 
 class RfpflowGroup(click.Group):
@@ -60,10 +70,20 @@ class RfpflowGroup(click.Group):
             return root.obj
         params = root.params
         directory = Path(params.get("directory") or ".")
-        blocked = list(params.get("disable_plugin") or ()) + _workspace_disabled_plugins(directory)
-        host = PluginHost.create(blocked=blocked, strict=bool(params.get("strict_plugins")))
+        asked = list(params.get("disable_plugin") or ())
+        blocked = asked + _workspace_disabled_plugins(directory)
+        host = PluginHost.create(blocked=blocked, strict=bool(params.get("strict_plugins")),
+                                 plugins_dir=params.get("plugins_dir"),
+                                 prefer=_workspace_plugin_list(directory, "prefer"))
+        unknown = host.unknown_names(asked)
+        if unknown:
+            raise RfpflowError(f"--disable-plugin: no plugin named {', '.join(unknown)}; "
+                               "`rfpflow plugins` lists them")
         for info in host.load_errors:
             click.echo(f"warning: plugin {info.name!r} not loaded: {info.error}", err=True)
+        for conflict in host.conflicts():
+            if not conflict.preferred:
+                click.echo(f"warning: {conflict.message()}", err=True)
         host.run_each("rfpflow_register_commands", lambda _name: {"cli": self})
         app = App(
             directory=directory,
@@ -72,6 +92,7 @@ class RfpflowGroup(click.Group):
             actor=params.get("actor") or default_actor(),
         )
         root.obj = app
+        root.call_on_close(app.flush_warnings)
         return app
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -94,9 +115,11 @@ class RfpflowGroup(click.Group):
 @click.option("--disable-plugin", multiple=True, metavar="NAME",
               help="Do not load this plugin (repeatable). Also RFPFLOW_DISABLE_PLUGINS.")
 @click.option("--strict-plugins", is_flag=True, help="Fail when a plugin cannot be loaded.")
+@click.option("--plugins-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also load every plugin module (*.py) and package in DIR, unpackaged (for development).")
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, actor: str | None, now: str | None,
-        disable_plugin: tuple[str, ...], strict_plugins: bool) -> None:
+        disable_plugin: tuple[str, ...], strict_plugins: bool, plugins_dir: Path | None) -> None:
     """rfpflow runs vendor-selection RFP cycles: request, screening, trial run, award.
 
     Every decision point is a plugin hook; `rfpflow plugins` shows what is loaded.
@@ -112,10 +135,28 @@ def cli(ctx: click.Context, directory: Path | None, actor: str | None, now: str 
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
 @click.pass_obj
 def plugins_command(app: App, as_json: bool) -> None:
-    """List every plugin: builtin and installed, loaded and failed."""
+    """List every plugin: builtin and installed, loaded and failed, with the hooks it
+    implements, every name it registers (gate kinds, scoring methods, KPI presets,
+    profiles, documents) and what it overrides, and which plugin answers first where
+    several answer the same firstresult hook."""
     infos = app.host.plugin_infos()
+    try:
+        registered = app.host.registrations()
+        registry_error = None
+    except RfpflowError as exc:  # a plugin failing while registering: show the rest
+        registered, registry_error = [], str(exc)
+    by_plugin: dict[str, list[tuple[str, str, str | None]]] = {}
+    for plugin, what, name, overrides in registered:
+        by_plugin.setdefault(plugin, []).append((what, name, overrides))
+    conflicts = app.host.conflicts()
     if as_json:
-        click.echo(json.dumps([i.as_json() for i in infos], indent=2, ensure_ascii=False))
+        rows = []
+        for info in infos:
+            row = info.as_json()
+            row["registers"] = [{"kind": what, "name": name, "overrides": overrides}
+                                for what, name, overrides in by_plugin.get(info.name, [])]
+            rows.append(row)
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     click.echo(f"rfpflow {__version__}, hook API {HOOK_API_VERSION[0]}.{HOOK_API_VERSION[1]}")
     for info in infos:
@@ -126,6 +167,15 @@ def plugins_command(app: App, as_json: bool) -> None:
         else:
             for hook in info.hooks:
                 click.echo(f"  {hook}")
+            for what, name, overrides in by_plugin.get(info.name, []):
+                replaced = f"  (overrides {overrides})" if overrides else ""
+                click.echo(f"  registers {what} {name}{replaced}")
+    if conflicts:
+        click.echo("\nFirst-result conflicts:")
+        for conflict in conflicts:
+            click.echo(f"  {conflict.message()}")
+    if registry_error:
+        click.echo(f"\nerror: {registry_error}", err=True)
 
 
 @cli.command("validate")
@@ -185,12 +235,15 @@ OUTCOME_COLOURS = {"pass": "green", "fail": "red", "review": "yellow"}
 def _cycle(app: App) -> Any:
     from rfpflow.workflow import Cycle
 
-    return Cycle(app.directory, app.context(workspace=app.directory))
+    cycle = Cycle(app.directory, app.context(workspace=app.directory))
+    app.cycles.append(cycle)
+    return cycle
 
 
 def _warn(cycle: Any) -> None:
     for warning in cycle.warnings:
         click.echo(style(f"warning: {warning}", fg="yellow"), err=True)
+    cycle.warnings.clear()
 
 
 @cli.command("issue")

@@ -393,10 +393,11 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
     c.unknown_keys(award_table, AWARD_KEYS, "award")
     standstill = c.integer(award_table, "standstill_days", "award.standstill_days", minimum=0)
     plugin_options = c.table(data, "plugins", "plugins")
-    if "disable" in plugin_options:
-        c.string_list(plugin_options, "disable", "plugins.disable")
+    for key in ("disable", "prefer"):  # prefer: plugins asked first by firstresult hooks (docs/hooks.md)
+        if key in plugin_options:
+            c.string_list(plugin_options, key, f"plugins.{key}")
     for name, value in plugin_options.items():
-        if name != "disable" and not isinstance(value, dict):
+        if name not in ("disable", "prefer") and not isinstance(value, dict):
             c.problem(f"plugins.{name}", f"must be a table of the plugin's options, got {_describe(value)}")
     import_table = c.table(data, "import", "import")
     c.unknown_keys(import_table, {"mapping"}, "import")

@@ -358,6 +358,9 @@ class Ranking:
     entries: tuple[RankedVendor, ...] = attrs.field(converter=to_tuple)
     tied_groups: tuple[tuple[str, ...], ...] = attrs.field(default=(), converter=to_tuple)
     notes: tuple[str, ...] = attrs.field(default=(), converter=to_tuple)
+    #: How the method ranks, in a sentence the award documents print (hook API 1.2); a
+    #: ranking from ``rfpflow_award_ranking`` sets it to replace the builtin formula's text.
+    description: str = ""
 
     @property
     def top(self) -> RankedVendor | None:

@@ -166,6 +166,9 @@ def formula_extras(function: Callable[..., Any], **available: Any) -> dict[str, 
     return {name: value for name, value in available.items() if name in wanted}
 
 
+_METHOD_KINDS = {"price": "price formula", "ranking": "ranking method", "award": "award formula"}
+
+
 def tracing() -> bool:
     """Whether ``RFPFLOW_TRACE_PLUGINS`` asks for every plugin call on stderr."""
     return os.environ.get(TRACE_ENV, "").strip() not in ("", "0")
@@ -333,7 +336,9 @@ class PluginHost:
             registry: Registry[Any] = getattr(self, method)()
             replaced = {name: builtin for name, _holder, builtin in registry.overridden}
             for name in registry.names():
-                rows.append((registry.suppliers[name], what, name, replaced.get(name)))
+                item = registry[name]
+                label = _METHOD_KINDS.get(item.kind, what) if isinstance(item, ScoringMethod) else what
+                rows.append((registry.suppliers[name], label, name, replaced.get(name)))
         return rows
 
     # -- calling hooks ----------------------------------------------------

@@ -318,4 +318,9 @@ def award_view(decision: Any, ranking: Any, names: dict[str, str]) -> dict[str, 
                     for e in ranking.entries],
         "tied_groups": [list(g) for g in ranking.tied_groups],
         "notes": list(ranking.notes),
+        # hook API 1.2: a plugin's award ranking keeps its method, description and breakdown
+        "method": ranking.method,
+        "method_description": getattr(ranking, "description", ""),
+        "breakdown": {e.vendor_id: {k: round(float(v), 6) for k, v in sorted(e.breakdown.items())}
+                      for e in ranking.entries},
     }
