@@ -72,9 +72,13 @@ class RfpflowGroup(click.Group):
         directory = Path(params.get("directory") or ".")
         asked = list(params.get("disable_plugin") or ())
         blocked = asked + _workspace_disabled_plugins(directory)
-        host = PluginHost.create(blocked=blocked, strict=bool(params.get("strict_plugins")),
-                                 plugins_dir=params.get("plugins_dir"),
-                                 prefer=_workspace_plugin_list(directory, "prefer"))
+        if isinstance(root.obj, PluginHost):  # rfpflow.testing.run_cli: the test's host
+            host = root.obj
+            host.prefer = tuple(_workspace_plugin_list(directory, "prefer")) or host.prefer
+        else:
+            host = PluginHost.create(blocked=blocked, strict=bool(params.get("strict_plugins")),
+                                     plugins_dir=params.get("plugins_dir"),
+                                     prefer=_workspace_plugin_list(directory, "prefer"))
         unknown = host.unknown_names(asked)
         if unknown:
             raise RfpflowError(f"--disable-plugin: no plugin named {', '.join(unknown)}; "
@@ -612,10 +616,13 @@ def audit_verify_command(app: App) -> None:
 # ---------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Run the CLI: user errors print a message and exit 2, never a traceback."""
+def main(argv: list[str] | None = None, *, host: PluginHost | None = None) -> Any:
+    """Run the CLI: user errors print a message and exit 2, never a traceback.
+
+    ``host`` replaces the plugins the command line would load (``rfpflow.testing.run_cli``).
+    """
     try:
-        return cli.main(args=argv, prog_name="rfpflow", standalone_mode=False)
+        return cli.main(args=argv, prog_name="rfpflow", standalone_mode=False, obj=host)
     except RfpflowError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

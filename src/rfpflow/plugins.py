@@ -187,6 +187,7 @@ def _trace(plugin_name: str, what: str, subject: str, started: float, outcome: s
     elapsed = (time.perf_counter() - started) * 1000
     about = f" ({subject})" if subject else ""
     sys.stderr.write(f"rfpflow trace: {plugin_name} {what}{about} {elapsed:.1f} ms -> {outcome}\n")
+    sys.stderr.flush()
 
 
 def plugin_timeout() -> float:

@@ -110,8 +110,10 @@ def _decisions(workspace: Path) -> dict[str, Any]:
         raise RfpflowError(f"decisions.toml: not valid TOML: {exc}") from None
 
 
-def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[str], None]) -> dict[str, Any]:
-    """Run the whole cycle; return the final status report."""
+def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[str], None],
+               until: str | None = None) -> dict[str, Any]:
+    """Run the whole cycle (or up to the step ``until``: ``issued``, ``closed``, ``screened``,
+    ``evaluation``, ``trial``, ``award``); return the status report."""
     workspace = prepare_workspace(sample, target)
     rfp = load_rfp(workspace / "rfp.toml", context=attrs.evolve(context, workspace=workspace))
     times = sample_times(rfp)
@@ -129,6 +131,8 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
                   f"(definition {rfp.definition_hash[:12]})")
     for warning in c.warnings:
         summary.detail(f"warning: {warning}")
+    if until == "issued":
+        return cycle(times.issue).status()
 
     report = cycle(times.bids).import_bids([workspace / "bids"])
     summary.stage("Bids", f"{len(report.imported)} imported, {len(report.refused)} refused")
@@ -138,6 +142,8 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
         raise RfpflowError("the sample has bid workbooks that cannot be imported:\n"
                            + "\n".join(m for _, m in report.refused))
     cycle(times.close).close()
+    if until == "closed":
+        return cycle(times.issue).status()
 
     results = cycle(times.close).screen()
     summary.screening(results)
@@ -148,6 +154,8 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
     for item in decisions.get("screening", []):
         if item["gate"] not in priced:
             settle(cycle(times.close, item.get("actor")), item, summary)
+    if until == "screened":
+        return cycle(times.issue).status()
 
     evaluating = cycle(times.evaluate)
     evaluating.write_score_sheets()
@@ -165,6 +173,8 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
             settle(cycle(times.evaluate, item.get("actor")), item, summary)
     result = cycle(times.evaluate).rank()
     summary.evaluation(result)
+    if until == "evaluation":
+        return cycle(times.issue).status()
 
     if rfp.trial.enabled:
         chosen = cycle(times.evaluate).shortlist()
@@ -174,11 +184,15 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
             raise RfpflowError("the sample's trial data cannot be imported:\n"
                                + "\n".join(m for _, m in trial_report.refused))
         summary.trial(cycle(times.trial).evaluate_trial())
+    if until == "trial":
+        return cycle(times.issue).status()
 
     chosen_award = decisions.get("award", {})
     view = cycle(times.award).award(vendor=chosen_award.get("vendor"),
                                     justification=chosen_award.get("justification", ""))
     summary.award(view)
+    if until == "award":
+        return cycle(times.issue).status()
     cycle(times.confirm).confirm_award()
     final = cycle(times.confirm)
     rfp_now = final.current_rfp()

@@ -17,8 +17,22 @@ Fixtures
                               hook and fills it in as a vendor would, finding every cell by its
                               label. Returns the .xlsx path.
 
+    ``rfpflow_cli``           a factory: ``rfpflow_cli(["-C", ws, "validate"], host=host)`` runs the
+                              command line in this process over a test host (no subprocess, no
+                              installed plugins) and returns a :class:`CliResult` (exit code,
+                              stdout, stderr), exactly as ``rfpflow`` would print them.
+    ``rfpflow_cycle_view``    a factory: ``rfpflow_cycle_view(Path("samples/x"), "evaluation")``
+                              replays a sample cycle up to a stage (``issued``, ``closed``,
+                              ``screened``, ``evaluation``, ``trial``, ``award``, ``awarded``)
+                              and returns the cycle view hooks and templates receive.
+
+Plugins are named as the command line names them: a module installed under an
+``rfpflow`` entry point gets its entry-point name (``acme``, not ``rfpflow_acme``);
+pass ``(name, plugin)`` pairs to choose a name.
+
 The same helpers are plain functions for use outside pytest: :func:`make_host`,
-:func:`make_context`, :func:`make_workspace` and :func:`fill_bid_workbook`.
+:func:`make_context`, :func:`make_workspace`, :func:`fill_bid_workbook`,
+:func:`run_cli` and :func:`make_cycle_view`.
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 
 from rfpflow.context import Clock, RunContext
@@ -42,6 +57,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIXED_NOW",
+    "CliResult",
+    "make_cycle_view",
+    "plugin_name",
+    "rfpflow_cli",
+    "rfpflow_cycle_view",
+    "run_cli",
     "fill_bid_workbook",
     "make_context",
     "make_host",
@@ -63,17 +84,34 @@ CertificateData = str | Sequence[Any] | Mapping[str, Any]
 AnswerData = str | Sequence[str] | Mapping[str, str]
 
 
-def make_host(*plugins: object, builtins: bool = True, blocked: Iterable[str] = ()) -> PluginHost:
+def plugin_name(plugin: object) -> str:
+    """The name the command line gives ``plugin``: its entry-point name when it is installed
+    under the ``rfpflow`` group, else its module name."""
+    from importlib import metadata
+
+    from rfpflow.plugins import ENTRY_POINT_GROUP
+
+    module = getattr(plugin, "__name__", None) or type(plugin).__module__
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value.split(":")[0].strip() == module:
+            return ep.name
+    return str(getattr(plugin, "__name__", type(plugin).__name__))
+
+
+def make_host(*plugins: object, builtins: bool = True, blocked: Iterable[str] = (),
+              prefer: Sequence[str] = ()) -> PluginHost:
     """A host with the builtins (unless ``builtins=False``) and ``plugins``, no entry points.
 
-    ``blocked`` names plugins (builtins included, e.g. ``"rfpflow.builtins.documents"``)
-    not to load, so a test can look at one plugin's documents or rules alone.
+    Each plugin is named as the command line names it (:func:`plugin_name`); give a
+    ``(name, plugin)`` pair to name it yourself. ``blocked`` names plugins (builtins
+    included, e.g. ``"rfpflow.builtins.documents"``) not to load, so a test can look at
+    one plugin's documents or rules alone; ``prefer`` is ``[plugins] prefer``.
     """
     from rfpflow.plugins import BUILTIN_PLUGINS
 
-    named = [(getattr(p, "__name__", type(p).__name__), p) for p in plugins]
+    named = [p if isinstance(p, tuple) else (plugin_name(p), p) for p in plugins]
     return PluginHost.create(load_entrypoints=False, extra_plugins=named, strict=True, blocked=blocked,
-                             builtins=BUILTIN_PLUGINS if builtins else ())
+                             builtins=BUILTIN_PLUGINS if builtins else (), prefer=prefer)
 
 
 def make_context(host: PluginHost | None = None, **kwargs: Any) -> RunContext:
@@ -289,8 +327,78 @@ def fill_bid_workbook(path: Path, *, company: Mapping[str, object] | None = None
 
 
 # --------------------------------------------------------------------------
+# The command line, in process; the cycle view at a stage
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CliResult:
+    """What one ``rfpflow`` command did: its exit code and what it printed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: Sequence[str | Path], *, host: PluginHost | None = None,
+            env: Mapping[str, str] | None = None) -> CliResult:
+    """Run ``rfpflow ARGS`` in this process over ``host`` (default: the builtins only).
+
+    Output and exit code are those of the real command line (errors: one line on stderr,
+    exit 2). ``env`` sets environment variables for the run (``RFPFLOW_TRACE_PLUGINS``...).
+    """
+    from click.testing import CliRunner
+
+    from rfpflow.cli import main
+
+    runner = CliRunner()
+    code = 0
+    with runner.isolation(env=dict(env or {})) as (out, err, _output):
+        try:
+            main([str(a) for a in args], host=host or make_host())
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return CliResult(code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace"))
+
+
+#: The stages :func:`make_cycle_view` can stop after, in cycle order.
+VIEW_STAGES: tuple[str, ...] = ("issued", "closed", "screened", "evaluation", "trial", "award", "awarded")
+
+
+def make_cycle_view(sample: Path, stage: str, target: Path, *, host: PluginHost | None = None) -> dict[str, Any]:
+    """The cycle view of the sample cycle ``sample`` replayed into ``target`` up to ``stage``
+    (one of :data:`VIEW_STAGES`), as ``rfpflow.workflow.cycle_view`` gives it to hooks."""
+    if stage not in VIEW_STAGES:
+        raise RfpflowError(f"unknown stage {stage!r}; choose one of {', '.join(VIEW_STAGES)}")
+    from rfpflow.runner import run_sample
+    from rfpflow.workflow import cycle_view
+
+    context = make_context(host)
+    run_sample(sample, target, context, lambda _line: None, until=stage)
+    return cycle_view(attrs.evolve(context, workspace=target))
+
+
+# --------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rfpflow_cli() -> Callable[..., CliResult]:
+    """``run(args, *, host=None, env=None) -> CliResult``: see :func:`run_cli`."""
+    return run_cli
+
+
+@pytest.fixture
+def rfpflow_cycle_view(tmp_path: Path) -> Callable[..., dict[str, Any]]:
+    """``make(sample, stage="award", *, host=None) -> dict``: see :func:`make_cycle_view`."""
+    made: list[Path] = []
+
+    def make(sample: Path, stage: str = "award", *, host: PluginHost | None = None) -> dict[str, Any]:
+        made.append(tmp_path / f"cycle-{len(made) + 1}")
+        return make_cycle_view(sample, stage, made[-1], host=host)
+
+    return make
 
 
 @pytest.fixture
