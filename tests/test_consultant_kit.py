@@ -29,7 +29,7 @@ STEP = {"bids import": 1, "close": 2, "screen": 3, "evaluate rank": 8, "award": 
 def plugin(name: str, source: str) -> tuple[str, types.ModuleType]:
     """A real plugin module made from source, named as an entry point would name it."""
     module = types.ModuleType(f"kit_{name.replace('-', '_')}")
-    exec(compile(textwrap.dedent(source), f"<plugin {name}>", "exec"), module.__dict__)  # noqa: S102
+    exec(compile(textwrap.dedent(source), f"<plugin {name}>", "exec"), module.__dict__)
     return name, module
 
 
@@ -135,7 +135,8 @@ def test_tracing_shows_every_call_with_plugin_duration_and_result(stages: Flagsh
     calls = [TRACE.fullmatch(line) for line in lines]
     assert lines and all(calls), lines
     shapes = {(m[1], m[2], m[4]) for m in calls if m}
-    assert ("bank", "price formula 'lowest-ratio'", "list[2 float]") in shapes  # the two vendors that passed the trial run
+    # the two vendors that passed the trial run
+    assert ("bank", "price formula 'lowest-ratio'", "list[2 float]") in shapes
     assert ("rfpflow.builtins.transitions", "rfpflow_transition", "Transition") in shapes
     assert ("rfpflow.builtins.award", "rfpflow_decide_award", "AwardDecision") in shapes
 
@@ -284,7 +285,8 @@ def test_a_custom_award_ranking_keeps_its_method_and_breakdown(stages: FlagshipS
     text = next((workspace / "out").glob("*award-recommendation*.md")).read_text(encoding="utf-8")
     assert "排名方法: value-for-money — quality points per 10,000 CNY of price" in text
     assert "Final score =" not in text
-    assert "\n- 成都新锐智能客服有限公司: value\\_for\\_money 43.6\n- 上海华信客户服务有限公司: value\\_for\\_money 43.4\n" in text
+    assert ("\n- 成都新锐智能客服有限公司: value\\_for\\_money 43.6\n"
+            "- 上海华信客户服务有限公司: value\\_for\\_money 43.4\n") in text
 
 
 def test_run_cli_prints_exactly_what_the_command_line_prints(tmp_path: Path) -> None:

@@ -57,7 +57,9 @@ PROJECT_NAME = "rfpflow"
 #: The version of this hook contract, ``(major, minor)``. The minor number
 #: grows when hooks or hook arguments are added; the major number would grow
 #: only if a published hook changed incompatibly.
-HOOK_API_VERSION: tuple[int, int] = (1, 2)  # 1.1 added rfpflow_award_ranking; 1.2: price formulas may ask for options, quality and rfp, Ranking.description
+#: 1.1 added rfpflow_award_ranking; 1.2 lets a price formula ask for ``options``, ``quality``
+#: and ``rfp`` by naming them, and added ``Ranking.description``.
+HOOK_API_VERSION: tuple[int, int] = (1, 2)
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
