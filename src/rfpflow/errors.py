@@ -12,6 +12,17 @@ from collections.abc import Iterable
 
 import attrs
 
+__all__ = [
+    "DefinitionError",
+    "GuardError",
+    "InputFileError",
+    "PluginError",
+    "Problem",
+    "ProblemCollector",
+    "RfpflowError",
+    "StageError",
+]
+
 
 @attrs.frozen
 class Problem:
