@@ -9,14 +9,13 @@ now lives in ``rfpflow.workflow``.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 import types
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 #: old module name -> new module name
 MOVED: dict[str, str] = {
@@ -63,12 +62,15 @@ class _Alias(types.ModuleType):
         return sorted(set(dir(importlib.import_module(self.__dict__["_new"]))) | set(_ALSO.get(self.__name__, {})))
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _MovedFinder:
+    """A meta path finder and loader for the old names (plain class: importing importlib.abc costs
+    tens of milliseconds at start-up)."""
+
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if fullname not in MOVED:
             return None
-        return importlib.util.spec_from_loader(fullname, self)
+        return importlib.util.spec_from_loader(fullname, cast(Any, self))  # a loader by its methods
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         new = MOVED[spec.name]

@@ -18,23 +18,39 @@ default ``open``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rfpflow.builtins.export_json import EXPORT_VERSION, export_json, json_bytes, json_document
-from rfpflow.builtins.export_ocds import (
-    BID_EXTENSION,
-    DEFAULT_OCID_PREFIX,
-    DEFAULT_PROCUREMENT_METHOD,
-    export_ocds,
-    ocds_package,
-    ocds_release,
-)
-from rfpflow.builtins.export_xlsx import export_xlsx, xlsx_bytes
 from rfpflow.context import RunContext
 from rfpflow.errors import RfpflowError
 from rfpflow.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from rfpflow.builtins.export_json import EXPORT_VERSION, export_json, json_bytes, json_document
+    from rfpflow.builtins.export_ocds import (
+        BID_EXTENSION,
+        export_ocds,
+        ocds_package,
+        ocds_release,
+    )
+    from rfpflow.builtins.export_xlsx import export_xlsx, xlsx_bytes
+
+#: The exporters load on first use, so that start-up (``rfpflow --help``) stays light.
+_LAZY = {
+    **dict.fromkeys(("EXPORT_VERSION", "export_json", "json_bytes", "json_document"), "rfpflow.builtins.export_json"),
+    **dict.fromkeys(("BID_EXTENSION", "DEFAULT_OCID_PREFIX", "DEFAULT_PROCUREMENT_METHOD", "export_ocds",
+                     "ocds_package", "ocds_release"), "rfpflow.builtins.export_ocds"),
+    **dict.fromkeys(("export_xlsx", "xlsx_bytes"), "rfpflow.builtins.export_xlsx"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BID_EXTENSION",
@@ -67,6 +83,8 @@ _OCDS_OPTIONS = {"ocid_prefix": str, "publisher": str, "package_uri": str, "proc
 
 def ocds_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of :func:`export_ocds` from ``[plugins.exports]``; checks their types."""
+    from rfpflow.builtins.export_ocds import DEFAULT_OCID_PREFIX, DEFAULT_PROCUREMENT_METHOD
+
     found: dict[str, Any] = {}
     for key, kind in _OCDS_OPTIONS.items():
         if key not in options:
@@ -83,6 +101,10 @@ def ocds_options(options: Mapping[str, Any]) -> dict[str, Any]:
 def export_view_as(fmt: str, view: Mapping[str, Any], target: Path,
                    options: Mapping[str, Any] | None = None) -> Path | None:
     """Export ``view`` in ``fmt`` at ``target``; None when ``fmt`` is not one of :data:`FORMATS`."""
+    from rfpflow.builtins.export_json import export_json
+    from rfpflow.builtins.export_ocds import export_ocds
+    from rfpflow.builtins.export_xlsx import export_xlsx
+
     writers: dict[str, Callable[[Mapping[str, Any], Path], Path]] = {"xlsx": export_xlsx, "json": export_json}
     if fmt == "ocds":
         return export_ocds(view, target, **ocds_options(options or {}))

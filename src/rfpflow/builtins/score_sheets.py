@@ -41,8 +41,6 @@ from rfpflow.errors import InputFileError, Problem, RfpflowError
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Criterion, Rfp
 from rfpflow.spreadsheets.cells import CellValueError, MissingValue, is_blank, parse_number, parse_text, write_text
-from rfpflow.spreadsheets.saving import save_workbook
-from rfpflow.spreadsheets.workbooks import open_workbook
 
 __all__ = [
     "FORMAT",
@@ -257,6 +255,8 @@ def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], ta
     props.creator = "rfpflow"
     props.lastModifiedBy = "rfpflow"
     props.title = f"{rfp.id}: {labels['title']} {evaluator_id}"
+    from rfpflow.spreadsheets.saving import save_workbook  # on first use: start-up stays light
+
     save_workbook(wb, target, FIXED_TIME)
     return target
 
@@ -285,6 +285,8 @@ def read_score_sheet(source: Path, rfp: Rfp, *, evaluator: str | None = None,
     Raises :class:`InputFileError` with every problem found.
     """
     name = display or source.name
+    from rfpflow.spreadsheets.workbooks import open_workbook  # on first use: start-up stays light
+
     wb = open_workbook(source, name)
     try:
         return _read(wb, name, rfp, evaluator)

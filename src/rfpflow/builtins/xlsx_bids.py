@@ -93,15 +93,28 @@ Readers
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rfpflow.context import RunContext
 from rfpflow.errors import Problem
 from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Bid, Rfp
-from rfpflow.spreadsheets.bid_reader import READERS, read_bid_workbook, vendor_id_for
-from rfpflow.spreadsheets.bid_writer import write_bid_workbook
-from rfpflow.spreadsheets.mapping import check_mapping
+
+if TYPE_CHECKING:
+    from rfpflow.spreadsheets.bid_reader import READERS, read_bid_workbook, vendor_id_for
+    from rfpflow.spreadsheets.bid_writer import write_bid_workbook
+
+#: The reader and writer load on first use, so that start-up (``rfpflow --help``) stays light.
+_LAZY = {"READERS": "rfpflow.spreadsheets.bid_reader", "read_bid_workbook": "rfpflow.spreadsheets.bid_reader",
+         "vendor_id_for": "rfpflow.spreadsheets.bid_reader", "write_bid_workbook": "rfpflow.spreadsheets.bid_writer"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "PLUGIN_OPTIONS",
@@ -126,6 +139,9 @@ PLUGIN_OPTIONS = "xlsx_bids"
 @hookimpl(trylast=True)
 def rfpflow_validate_rfp(rfp: Rfp, context: RunContext) -> list[Problem] | None:
     """Check ``[import.mapping]`` and ``[plugins.xlsx_bids]``."""
+    from rfpflow.spreadsheets.layout import READERS
+    from rfpflow.spreadsheets.mapping import check_mapping
+
     problems = check_mapping(rfp.import_mapping)
     reader = rfp.options_for(PLUGIN_OPTIONS).get("reader")
     if reader is not None and reader not in READERS:
@@ -138,6 +154,8 @@ def rfpflow_validate_rfp(rfp: Rfp, context: RunContext) -> list[Problem] | None:
 def rfpflow_write_bid_workbook(rfp: Rfp, target: Path, context: RunContext) -> Path | None:
     if Path(target).suffix.lower() != ".xlsx":
         return None
+    from rfpflow.spreadsheets.bid_writer import write_bid_workbook
+
     return write_bid_workbook(rfp, Path(target))
 
 
@@ -146,6 +164,8 @@ def rfpflow_read_bids(source: Path, rfp: Rfp, context: RunContext) -> list[Bid] 
     source = Path(source)
     if source.suffix.lower() not in READ_SUFFIXES:
         return None
+    from rfpflow.spreadsheets.bid_reader import READERS, read_bid_workbook
+
     reader = rfp.options_for(PLUGIN_OPTIONS).get("reader", "fast")
     if reader not in READERS:
         reader = "fast"

@@ -61,6 +61,7 @@ from rfpflow.spreadsheets.layout import (
     METADATA,
     PRICING_TABLE,
     QUESTIONNAIRE_TABLE,
+    READERS,
     SHEET_ALIASES,
     TOTAL_LABELS,
     FieldSpec,
@@ -98,7 +99,6 @@ _MAX_INT_AMOUNT = 10**15
 """Amounts (prices, capital, turnover) and counts must stay below this: a
 spreadsheet keeps 15 significant digits, so a larger number cannot hold cents
 exactly -- and no bid has such a price. Larger ones are refused as typos."""
-READERS = ("fast", "openpyxl")
 _LIMITS = Limits()
 _BAD = Decimal(-1)
 

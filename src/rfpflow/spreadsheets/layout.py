@@ -259,3 +259,8 @@ TOTAL_LABELS: frozenset[str] = frozenset(
 
 def keys_of(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(label_key(t) for t in texts) - {""}
+
+
+#: The bid readers ``[plugins.xlsx_bids] reader`` may name (:mod:`rfpflow.spreadsheets.bid_reader`);
+#: here so that validating rfp.toml does not load the readers.
+READERS = ("fast", "openpyxl")
