@@ -27,7 +27,8 @@ HELP = "from rfpflow.cli import main\ntry:\n    main(['--help'])\nexcept SystemE
 
 
 def status_code(workspace: Path) -> str:
-    return f"from rfpflow.cli import main\ntry:\n    main(['-C', {str(workspace)!r}, 'status'])\nexcept SystemExit:\n    pass\n"
+    return ("from rfpflow.cli import main\ntry:\n"
+            f"    main(['-C', {str(workspace)!r}, 'status'])\nexcept SystemExit:\n    pass\n")
 
 
 def timed(code: str) -> float:
@@ -58,7 +59,7 @@ def main() -> int:
         cases = {"python -c 'import click'": "import click\n", "rfpflow --help": HELP,
                  "rfpflow status": status_code(workspace), "python -c 'pass'": "pass\n"}
         times: dict[str, list[float]] = {name: [] for name in cases}
-        for name, code in cases.items():  # warm the file cache and .pyc files
+        for code in cases.values():  # warm the file cache and .pyc files
             timed(code)
         for _ in range(args.runs):
             for name, code in cases.items():
