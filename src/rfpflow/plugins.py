@@ -374,6 +374,11 @@ class PluginHost:
         for name, plugin in self.pm.list_name_plugin():
             if plugin is not None and (path := _plugin_file(plugin)):
                 files[path] = name
+        for hook_caller in self.pm.hook.__dict__.values():
+            for impl in getattr(hook_caller, "get_hookimpls", list)():
+                code = getattr(impl.function, "__code__", None)
+                if code is not None:  # also plugins without a file (made in memory, in tests)
+                    files.setdefault(os.path.realpath(code.co_filename), impl.plugin_name)
         found = "unknown"
         for frame, _ in traceback.walk_tb(exc.__traceback__):
             owner = files.get(os.path.realpath(frame.f_code.co_filename))
