@@ -85,7 +85,7 @@ def test_generated_plugin_installs_passes_its_tests_and_is_listed(tmp_path: Path
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=target, env=env,
                            capture_output=True, text=True, timeout=300)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "8 passed" in tests.stdout
+    assert "9 passed" in tests.stdout
     listed = cli("plugins", "--json", pythonpath=[site])
     assert listed.returncode == 0, listed.stderr
     plugin = next(p for p in json.loads(listed.stdout) if p["name"] == "acme-rules")
