@@ -296,3 +296,13 @@ def test_run_cli_prints_exactly_what_the_command_line_prints(tmp_path: Path) -> 
     assert (inproc.exit_code, inproc.stdout.replace(str(tmp_path / "a"), "X")) == (
         done.returncode, done.stdout.replace(str(tmp_path / "b"), "X"))
     assert os.environ.get("RFPFLOW_TRACE_PLUGINS") is None
+
+
+def test_plugins_scoped_to_different_profiles_do_not_conflict() -> None:
+    scoped = 'RFPFLOW_PROFILES = ("{0}",)\n' + READER
+    host = make_host(plugin("alpha", scoped.format("alpha-profile")), plugin("beta", scoped.format("beta-profile")))
+    assert host.conflicts() == []
+    overlapping = make_host(plugin("alpha", scoped.format("shared")), plugin("beta", scoped.format("shared")))
+    assert [c.plugins for c in overlapping.conflicts()] == [("beta", "alpha")]
+    unscoped = make_host(plugin("alpha", scoped.format("alpha-profile")), plugin("beta", READER))
+    assert [c.hook for c in unscoped.conflicts()] == ["rfpflow_read_bids"]

@@ -325,9 +325,11 @@ class PluginHost:
         """Firstresult hooks that two or more installed (non-builtin) plugins implement."""
         found = []
         for hook_name in sorted(_firstresult_hooks()):
-            askers = [i.plugin_name for i in self._impls(hook_name) if not self.is_builtin(i.plugin_name)]
-            if len(askers) > 1:
-                found.append(Conflict(hook_name, tuple(askers), askers[0] in self.prefer))
+            impls = [i for i in self._impls(hook_name) if not self.is_builtin(i.plugin_name)]
+            scopes = [_profiles_of(i.plugin) for i in impls]
+            if len(impls) > 1 and not _disjoint(scopes):
+                askers = tuple(i.plugin_name for i in impls)
+                found.append(Conflict(hook_name, askers, askers[0] in self.prefer))
         return found
 
     def registrations(self) -> list[tuple[str, str, str, str | None]]:
@@ -686,6 +688,27 @@ def _directory_modules(directory: Path) -> list[tuple[str, Path]]:
         elif entry.is_dir() and (entry / "__init__.py").is_file():
             found.append((entry.name, entry))
     return found
+
+
+def _profiles_of(plugin: object) -> frozenset[str] | None:
+    """The profiles a plugin's hooks answer for (``RFPFLOW_PROFILES``), or None: every RFP."""
+    declared = getattr(plugin, "RFPFLOW_PROFILES", None)
+    if isinstance(declared, (list, tuple, set, frozenset)) and all(isinstance(p, str) for p in declared):
+        return frozenset(declared)
+    return None
+
+
+def _disjoint(scopes: Sequence[frozenset[str] | None]) -> bool:
+    """Whether plugins scoped to these profiles can never answer the same RFP."""
+    if any(scope is None for scope in scopes):
+        return False
+    seen: set[str] = set()
+    for scope in scopes:
+        assert scope is not None
+        if seen & scope:
+            return False
+        seen |= scope
+    return True
 
 
 def _firstresult_hooks() -> list[str]:

@@ -31,6 +31,8 @@ __all__ = ["MIN_VALID_BIDS", "PROFILE", "RETENTION_YEARS", "TEMPLATES", "TenderF
 RFPFLOW_HOOK_API = (1, 0)
 
 PROFILE = "cn-gov-87"
+#: This plugin's firstresult hooks answer only for RFPs of this profile (no conflict with others).
+RFPFLOW_PROFILES = (PROFILE,)
 #: Fewer vendors than this passing review make the tender fail (废标).
 MIN_VALID_BIDS = 3
 #: How long the procurement file is kept, from the end of the procurement.

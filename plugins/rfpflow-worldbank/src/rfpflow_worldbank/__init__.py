@@ -35,6 +35,8 @@ __all__ = ["OPTIONS", "PLUGIN", "PROFILE", "QcbsResult", "documents", "qcbs", "s
 RFPFLOW_HOOK_API = (1, 1)  # uses rfpflow_award_ranking (hook API 1.1)
 
 PROFILE = "worldbank-qcbs"
+#: This plugin's firstresult hooks answer only for RFPs of this profile (no conflict with others).
+RFPFLOW_PROFILES = (PROFILE,)
 #: The ``[plugins.worldbank]`` table of rfp.toml.
 PLUGIN = "worldbank"
 #: ``[plugins.worldbank]`` options and their types.
