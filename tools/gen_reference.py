@@ -109,8 +109,27 @@ def data_model() -> str:
              "Every record is a frozen attrs class: build new ones with `attrs.evolve`. Tuples and "
              "read-only mappings are converted on construction.\n\n",
              "`Stage` values: " + ", ".join(f"`{s.value}`" for s in model.Stage) + ".\n\n"]
-    parts += [record(getattr(model, name), "rfpflow.model") + "\n" for name in MODEL]
+    for name in MODEL:
+        parts.append(record(getattr(model, name), "rfpflow.model") + "\n")
+        if name == "Bid":
+            parts.append(company_fields() + "\n")
     return "".join(parts).rstrip() + "\n"
+
+
+#: What the value of each kind of company field is in ``Bid.fields``.
+FIELD_TYPES = {"text": "str", "code": "str", "email": "str", "integer": "int", "year": "int",
+               "amount": "Decimal"}
+
+
+def company_fields() -> str:
+    layout = importlib.import_module("rfpflow.spreadsheets.layout")
+    lines = ["#### `Bid.fields`: the company facts", "",
+             "Read from the Company sheet (labels in English or Chinese); `Bid.cells[key]` says where each came from.",
+             "", "| key | type | label (en) | label (zh) | required |", "|---|---|---|---|---|"]
+    for spec in layout.COMPANY_FIELDS:
+        lines.append(f"| `{spec.key}` | `{FIELD_TYPES.get(spec.kind, spec.kind)}` ({spec.kind}) | {spec.en} | "
+                     f"{spec.zh} | {'yes' if spec.required else ''} |")
+    return "\n".join(lines) + "\n"
 
 
 def registry_records() -> str:

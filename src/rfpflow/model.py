@@ -129,11 +129,11 @@ class Criterion:
 class Gate:
     """A pass/fail screening gate. ``kind`` names a registered screening rule."""
 
-    id: str
-    kind: str
-    name: str = ""
+    id: str  # the key of [gates.ID] in rfp.toml
+    kind: str  # the registered screening rule (ScreeningRule.name) that checks it
+    name: str = ""  # shown in reports
     on_fail: str = "fail"  # "fail" or "review": what a failed check produces
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)  # the gate's other keys, as given
 
 
 #: Gate kinds whose reasons quote bid prices: they are settled once prices are open, and
@@ -264,18 +264,22 @@ class Rfp:
 
 @attrs.frozen
 class Certification:
-    name: str
-    expires: dt.date | None = None
+    """A certificate the vendor declares (Certifications sheet)."""
+
+    name: str  # as the vendor wrote it, e.g. "ISO/IEC 27001:2022"
+    expires: dt.date | None = None  # None: no expiry date given
     evidence: str | None = None  # e.g. "Company!C12"
 
 
 @attrs.frozen
 class Answer:
-    question_id: str
-    answer: str
-    comment: str = ""
-    evidence_ref: str = ""
-    cell: str | None = None
+    """The vendor's answer to one questionnaire question."""
+
+    question_id: str  # the question's id in rfp.toml, e.g. "Q2"
+    answer: str  # the answer text, e.g. "Yes", "Partly"
+    comment: str = ""  # the vendor's comment
+    evidence_ref: str = ""  # where the vendor says the evidence is
+    cell: str | None = None  # where the answer was read, e.g. "Questionnaire!D6"
 
 
 @attrs.frozen
@@ -285,10 +289,10 @@ class PriceLine:
 
     __serde_row__ = True
 
-    item_id: str
-    quantity: Decimal
-    unit_price: Decimal
-    cell: str | None = None
+    item_id: str  # the line item's id in rfp.toml
+    quantity: Decimal  # as the RFP asks (the vendor cannot change it)
+    unit_price: Decimal  # in the RFP's currency
+    cell: str | None = None  # where the unit price was read, e.g. "Pricing!E4"
 
     @property
     def total(self) -> Decimal:
@@ -304,10 +308,10 @@ class Bid:
     each came from (``"Company!C5"``), so screening can cite evidence.
     """
 
-    vendor_id: str
+    vendor_id: str  # lower-case id the cycle knows the vendor by
     vendor_name: str
-    source_file: str
-    fields: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
+    source_file: str  # the file name the bid was read from
+    fields: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)  # company facts by field name (the table below)
     certifications: tuple[Certification, ...] = attrs.field(default=(), converter=to_tuple)
     answers: tuple[Answer, ...] = attrs.field(default=(), converter=to_tuple)
     prices: tuple[PriceLine, ...] = attrs.field(default=(), converter=to_tuple)
