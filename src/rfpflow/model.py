@@ -311,7 +311,8 @@ class Bid:
     vendor_id: str  # lower-case id the cycle knows the vendor by
     vendor_name: str
     source_file: str  # the file name the bid was read from
-    fields: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)  # company facts by field name (the table below)
+    #: company facts by field name (the table below)
+    fields: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
     certifications: tuple[Certification, ...] = attrs.field(default=(), converter=to_tuple)
     answers: tuple[Answer, ...] = attrs.field(default=(), converter=to_tuple)
     prices: tuple[PriceLine, ...] = attrs.field(default=(), converter=to_tuple)
