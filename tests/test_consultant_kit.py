@@ -306,3 +306,21 @@ def test_plugins_scoped_to_different_profiles_do_not_conflict() -> None:
     assert [c.plugins for c in overlapping.conflicts()] == [("beta", "alpha")]
     unscoped = make_host(plugin("alpha", scoped.format("alpha-profile")), plugin("beta", READER))
     assert [c.hook for c in unscoped.conflicts()] == ["rfpflow_read_bids"]
+
+
+def test_an_observer_failing_is_reported_by_rfpflow_run_too(tmp_path: Path) -> None:
+    from tests.hostile.harness import FLAGSHIP
+
+    host = make_host(plugin("notify", '''
+        from rfpflow import hookimpl
+
+        @hookimpl
+        def rfpflow_after_transition(transition, context):
+            if transition.command == "close":
+                raise RuntimeError("the mail server is down")
+    '''))
+    result = run_cli(["run", FLAGSHIP, "--out", tmp_path / "run"], host=host)
+    assert result.exit_code == 0, result.stderr
+    warned = [line.strip() for line in result.stdout.splitlines() if "warning: plugin 'notify'" in line]
+    assert warned == ["warning: plugin 'notify' failed in rfpflow_after_transition: RuntimeError: "
+                      "the mail server is down"]

@@ -119,18 +119,28 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
     times = sample_times(rfp)
     decisions = _decisions(workspace)
 
+    made: list[Cycle] = []
+
+    def flush() -> None:
+        """The warnings of the steps so far (an observer that failed, say), once each."""
+        for done in made:
+            for warning in done.warnings:
+                summary.detail(f"warning: {warning}")
+            done.warnings.clear()
+
     def cycle(moment: dt.datetime, actor: str | None = None) -> Cycle:
+        flush()
         ctx = attrs.evolve(context, clock=Clock(moment, replay=True), actor=actor or context.actor,
                            workspace=workspace)
-        return Cycle(workspace, ctx)
+        made.append(Cycle(workspace, ctx))
+        return made[-1]
 
     summary = RunSummary(echo)
     c = cycle(times.issue)
     c.issue()
     summary.stage("Request", f"{rfp.id} '{rfp.title}' issued on {times.issue.date()} "
                   f"(definition {rfp.definition_hash[:12]})")
-    for warning in c.warnings:
-        summary.detail(f"warning: {warning}")
+    flush()
     if until == "issued":
         return cycle(times.issue).status()
 
@@ -204,6 +214,7 @@ def run_sample(sample: Path, target: Path, context: RunContext, echo: Callable[[
         if written is not None:
             exported.append(written.name)
     status = final.status()
+    flush()
     documents = sorted(p.name for p in (workspace / "out").glob("*.html"))
     summary.stage("Documents", f"{len(documents)} HTML documents (and Markdown) in {workspace / 'out'}")
     summary.detail("exports: " + ", ".join(exported))
