@@ -123,10 +123,12 @@ class Conflict:
     preferred: bool           # the order comes from ``[plugins] prefer``
 
     def message(self) -> str:
-        names = " and ".join(repr(p) for p in self.plugins)
+        quoted = [repr(p) for p in self.plugins]
+        names = (f"{', '.join(quoted[:-1])} and {quoted[-1]} all" if len(quoted) > 2
+                 else " and ".join(quoted) + " both")
         why = "as [plugins] prefer says" if self.preferred else (
             "by the default precedence; choose with [plugins] prefer = [...] in rfp.toml")
-        return f"plugins {names} both answer {self.hook}; {self.plugins[0]!r} is asked first ({why})"
+        return f"plugins {names} answer {self.hook}; {self.plugins[0]!r} is asked first ({why})"
 
 
 #: The registries ``rfpflow plugins`` shows: (method name, what one item is called).
