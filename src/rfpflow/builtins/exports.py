@@ -52,6 +52,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _lazy(name: str) -> Any:
+    """``name`` as this module has it: set here (by a test's monkeypatch, say) or loaded on first use."""
+    return globals()[name] if name in globals() else __getattr__(name)
+
+
 __all__ = [
     "BID_EXTENSION",
     "EXPORT_VERSION",
@@ -83,8 +88,6 @@ _OCDS_OPTIONS = {"ocid_prefix": str, "publisher": str, "package_uri": str, "proc
 
 def ocds_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of :func:`export_ocds` from ``[plugins.exports]``; checks their types."""
-    from rfpflow.builtins.export_ocds import DEFAULT_OCID_PREFIX, DEFAULT_PROCUREMENT_METHOD
-
     found: dict[str, Any] = {}
     for key, kind in _OCDS_OPTIONS.items():
         if key not in options:
@@ -93,21 +96,18 @@ def ocds_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(value, kind) or not value:
             raise RfpflowError(f"plugins.{PLUGIN}.{key}: write a non-empty text, not {value!r}")
         found[key] = value
-    found.setdefault("ocid_prefix", DEFAULT_OCID_PREFIX)
-    found.setdefault("procurement_method", DEFAULT_PROCUREMENT_METHOD)
+    found.setdefault("ocid_prefix", _lazy("DEFAULT_OCID_PREFIX"))
+    found.setdefault("procurement_method", _lazy("DEFAULT_PROCUREMENT_METHOD"))
     return found
 
 
 def export_view_as(fmt: str, view: Mapping[str, Any], target: Path,
                    options: Mapping[str, Any] | None = None) -> Path | None:
     """Export ``view`` in ``fmt`` at ``target``; None when ``fmt`` is not one of :data:`FORMATS`."""
-    from rfpflow.builtins.export_json import export_json
-    from rfpflow.builtins.export_ocds import export_ocds
-    from rfpflow.builtins.export_xlsx import export_xlsx
-
-    writers: dict[str, Callable[[Mapping[str, Any], Path], Path]] = {"xlsx": export_xlsx, "json": export_json}
+    writers: dict[str, Callable[[Mapping[str, Any], Path], Path]] = {
+        "xlsx": _lazy("export_xlsx"), "json": _lazy("export_json")}
     if fmt == "ocds":
-        return export_ocds(view, target, **ocds_options(options or {}))
+        return _lazy("export_ocds")(view, target, **ocds_options(options or {}))  # type: ignore[no-any-return]
     writer = writers.get(fmt)
     return writer(view, target) if writer is not None else None
 

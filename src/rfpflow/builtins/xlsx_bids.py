@@ -116,6 +116,11 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def _lazy(name: str) -> Any:
+    """``name`` as this module has it: set here (by a test's monkeypatch, say) or loaded on first use."""
+    return globals()[name] if name in globals() else __getattr__(name)
+
 __all__ = [
     "PLUGIN_OPTIONS",
     "READERS",
@@ -154,9 +159,7 @@ def rfpflow_validate_rfp(rfp: Rfp, context: RunContext) -> list[Problem] | None:
 def rfpflow_write_bid_workbook(rfp: Rfp, target: Path, context: RunContext) -> Path | None:
     if Path(target).suffix.lower() != ".xlsx":
         return None
-    from rfpflow.spreadsheets.bid_writer import write_bid_workbook
-
-    return write_bid_workbook(rfp, Path(target))
+    return _lazy("write_bid_workbook")(rfp, Path(target))  # type: ignore[no-any-return]
 
 
 @hookimpl(trylast=True)
@@ -164,8 +167,9 @@ def rfpflow_read_bids(source: Path, rfp: Rfp, context: RunContext) -> list[Bid] 
     source = Path(source)
     if source.suffix.lower() not in READ_SUFFIXES:
         return None
-    from rfpflow.spreadsheets.bid_reader import READERS, read_bid_workbook
+    from rfpflow.spreadsheets.layout import READERS
 
+    read_bid_workbook = _lazy("read_bid_workbook")
     reader = rfp.options_for(PLUGIN_OPTIONS).get("reader", "fast")
     if reader not in READERS:
         reader = "fast"
