@@ -7,6 +7,7 @@ test names the one problem it expects, where it is, and that nothing else was re
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -166,9 +167,10 @@ def test_booleans(tmp_path: Path) -> None:
 
 def test_two_timeline_steps_on_the_same_day_are_in_order(tmp_path: Path) -> None:
     base = BASE.replace("bid_deadline = 2027-03-01", "issue_date = 2027-03-01\nbid_deadline = 2027-03-01T17:00:00")
+    base = base.replace('currency = ', 'timezone = "Europe/Berlin"\ncurrency = ', 1)  # no offset: the buyer's zone
     rfp = load(tmp_path, base=base)
     assert rfp.timeline.issue_date == dt.date(2027, 3, 1)
-    assert rfp.timeline.bid_deadline == dt.datetime(2027, 3, 1, 17, 0)
+    assert rfp.timeline.bid_deadline == dt.datetime(2027, 3, 1, 17, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
 
 
 def test_a_step_one_day_before_the_previous_one(tmp_path: Path) -> None:

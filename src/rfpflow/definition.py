@@ -37,7 +37,7 @@ CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 WEIGHT_TOLERANCE = 1e-6
 
 TOP_KEYS = {
-    "format", "id", "title", "buyer", "category", "currency", "language", "profile",
+    "format", "id", "title", "buyer", "category", "currency", "language", "profile", "timezone",
     "contract_value", "budget_ceiling", "two_envelope", "decimal_comma", "timeline",
     "criteria", "gates", "pricing", "questionnaire", "trial", "evaluators", "scoring",
     "shortlist", "award", "plugins", "import",
@@ -308,7 +308,7 @@ def check_rfp(path: Path | str, *, context: RunContext | None = None,
     path = Path(path)
     loaded = read_toml(path, raw=text.encode("utf-8") if text is not None else None)
     reader = _DefinitionReader(path.name, loaded.index)
-    rfp = _build_rfp(loaded.data, reader, path.parent)
+    rfp = _build_rfp(loaded.data, reader, path.parent, default_zone=_profile_zone(loaded.data, context))
     structural_errors = bool(reader.problems)
     if context is not None:
         rfp = attrs.evolve(_apply_preset(rfp, context), source=path.name)
@@ -350,7 +350,46 @@ def _apply_preset(rfp: model.Rfp, context: RunContext) -> model.Rfp:
 # ---------------------------------------------------------------------------
 
 
-def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> model.Rfp:
+def _profile_zone(data: Mapping[str, Any], context: RunContext | None) -> str | None:
+    """The default time zone of the profile rfp.toml names (None without one, or without plugins)."""
+    name = data.get("profile", "generic")
+    if context is None or not isinstance(name, str):
+        return None
+    profile = context.host.profiles().get(name)
+    return profile.timezone if profile is not None else None
+
+
+def _timezone(c: _DefinitionReader, data: Mapping[str, Any], default: str | None) -> str | None:
+    """The buyer's IANA time zone: rfp.toml's ``timezone``, else the profile's default."""
+    if "timezone" not in data:
+        return default
+    name = c.text(data, "timezone", "timezone")
+    if name is None:
+        return None
+    if zone_of(name) is None:
+        import zoneinfo
+
+        known = sorted(zoneinfo.available_timezones())
+        c.problem("timezone", f"{name!r} is not an IANA time zone{suggest(name, known)}; "
+                  "write the buyer's zone as Region/City, e.g. Asia/Shanghai, Europe/Berlin, UTC")
+        return None
+    return name
+
+
+def zone_of(name: str | None) -> dt.tzinfo | None:
+    """The zone for an IANA name, or None when the name is missing or unknown."""
+    import zoneinfo
+
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path, *,
+               default_zone: str | None = None) -> model.Rfp:
     """Build the RFP from what could be read; the caller rejects it if ``c`` found errors."""
     c.unknown_keys(data, TOP_KEYS, "")
     fmt = c.integer(data, "format", "format", default=1)
@@ -370,7 +409,9 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
     two_envelope = c.boolean(data, "two_envelope", "two_envelope")
     decimal_comma = c.boolean(data, "decimal_comma", "decimal_comma")
 
-    timeline = _timeline(c, c.table(data, "timeline", "timeline"))
+    timezone = _timezone(c, data, default_zone)
+    timeline = _timeline(c, c.table(data, "timeline", "timeline"), timezone,
+                         zone_declared="timezone" in data)
     scoring_table = data.get("scoring", {}) if isinstance(data.get("scoring"), dict) else {}
     ahp_table = scoring_table.get("ahp")
     criteria = _criteria(c, c.table(data, "criteria", "criteria"), ahp=isinstance(ahp_table, dict))
@@ -409,7 +450,7 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
         budget_ceiling=budget_ceiling, two_envelope=two_envelope, timeline=timeline,
         criteria=criteria, gates=gates, line_items=line_items, questionnaire=questionnaire,
         trial=trial, evaluators=evaluators, scoring=scoring, shortlist=shortlist,
-        standstill_days=standstill, decimal_comma=decimal_comma,
+        standstill_days=standstill, decimal_comma=decimal_comma, timezone=timezone,
         plugin_options=plugin_options, import_mapping=mapping,
     )
     return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
@@ -459,12 +500,23 @@ def _ahp(c: _DefinitionReader, table: dict[str, Any], roots: tuple[model.Criteri
     return tuple(rescale(r, derived[r.id]) for r in roots), report
 
 
-def _timeline(c: _DefinitionReader, table: dict[str, Any]) -> model.Timeline:
+def _timeline(c: _DefinitionReader, table: dict[str, Any], timezone: str | None = None, *,
+              zone_declared: bool = False) -> model.Timeline:
     c.unknown_keys(table, TIMELINE_KEYS, "timeline")
     values: dict[str, Any] = {}
+    zone = zone_of(timezone)
     for key in TIMELINE_KEYS:
-        values[key] = c.date(table, key, f"timeline.{key}", required=key == "bid_deadline",
-                             allow_time=key in ("clarification_deadline", "bid_deadline"))
+        value = c.date(table, key, f"timeline.{key}", required=key == "bid_deadline",
+                       allow_time=key in ("clarification_deadline", "bid_deadline"))
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            if zone is not None:
+                value = value.replace(tzinfo=zone)  # read in the buyer's zone
+            elif not zone_declared:  # (an unknown declared zone is reported once, at `timezone`)
+                written = value.isoformat()
+                c.problem(f"timeline.{key}", f"{written} has no UTC offset and neither rfp.toml nor its profile "
+                          f"gives the buyer's time zone; add timezone = \"Asia/Shanghai\" (the buyer's IANA zone) "
+                          f"at the top of the file, or write the offset: {written}+08:00")
+        values[key] = value
     order = [k for k in TIMELINE_KEYS if k != "contract_start" and values[k] is not None]
     for earlier, later in itertools.pairwise(order):
         if _date_key(values[later]) < _date_key(values[earlier]):
@@ -755,7 +807,8 @@ def _cross_checks(c: _DefinitionReader, criteria: tuple[model.Criterion, ...], i
 def _canonical(value: Any) -> Any:
     if attrs.has(type(value)):
         return {f.name: _canonical(getattr(value, f.name)) for f in attrs.fields(type(value))
-                if f.name not in ("definition_hash", "source")}
+                if f.name not in ("definition_hash", "source")
+                and not (f.name == "timezone" and getattr(value, f.name) is None)}  # hashes before zones
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):

@@ -269,6 +269,7 @@ def prepare_view(view: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(v.get("rfp"), dict):
         v["rfp"] = {}
     rfp = _defaults(v["rfp"], id="", title="", buyer="", category="", currency="", language="en", profile="",
+                    timezone="UTC",
                     contract_value=None, budget_ceiling=None, two_envelope=False, timeline={}, criteria=[],
                     dimensions=[], gates=[], line_items=[], questionnaire=[], kpis=[], evaluators=[], scoring={},
                     standstill_days=None)
