@@ -109,7 +109,7 @@ def test_full_cycle_with_award_guards(screened: Path, tmp_path: Path) -> None:
                   now=AWARD)).stdout
     assert "Recommended: 上海华信客户服务有限公司 (huaxin)" in award
     assert "Standstill period ends 2027-04-22" in award
-    refused(rf(ws, "award", "confirm", now=AWARD), "the standstill period ends on 2027-04-22")
+    refused(rf(ws, "award", "confirm", now=AWARD), "the standstill period runs until the end of 2027-04-22")
     ok(rf(ws, "award", "confirm", now=AFTER_STANDSTILL))
     log = json.loads(ok(rf(ws, "log", "--json")).stdout)
     recommended = next(e for e in log if e["kind"] == "award.recommended")

@@ -518,6 +518,8 @@ def status_command(app: App, as_json: bool) -> None:
         for outcome in screening["vendors"].values():
             counts[outcome] = counts.get(outcome, 0) + 1
         click.echo("  screening: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))
+    for item in (report.get("stale") or {}).values():
+        click.echo(f"  out of date: {item['result']} (its inputs changed); run `{item['run']}` again")
     click.echo(f"Next: {report['next']}")
 
 

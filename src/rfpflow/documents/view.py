@@ -82,7 +82,7 @@ def rfp_view(rfp: Rfp) -> dict[str, Any]:
     t = rfp.timeline
     return {
         "id": rfp.id, "title": rfp.title, "buyer": rfp.buyer, "category": rfp.category, "currency": rfp.currency,
-        "language": rfp.language, "profile": rfp.profile,
+        "language": rfp.language, "profile": rfp.profile, "timezone": rfp.timezone or "UTC",
         "contract_value": _text(rfp.contract_value), "budget_ceiling": _text(rfp.budget_ceiling),
         "two_envelope": rfp.two_envelope,
         "timeline": {name: _text(getattr(t, name)) for name in
@@ -121,6 +121,8 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
     stage = state.stage if state else Stage.DRAFT.value
     events = cycle.events()
     sealed = prices_sealed(rfp, stage) and not cycle.record("evaluation", "technical-complete")
+    stale_of = getattr(cycle, "stale_results", None)  # optional in CycleRecords: a cycle without digests
+    stale: dict[str, str] = stale_of() if callable(stale_of) else {}
     screening = cycle.screening()
     overall = summarize(screening)
     vendors = []
@@ -153,10 +155,12 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
         "as_of": events[-1].at if events else "",
         "prices_sealed": sealed,
         "vendors": vendors,
-        "evaluation": cycle.record("evaluation", "result"),
-        "shortlist": cycle.record("shortlist", "vendors") or [],
-        "trial": cycle.record("trial", "result"),
-        "award": cycle.record("award", "decision"),
+        "evaluation": None if "evaluation" in stale else cycle.record("evaluation", "result"),
+        "shortlist": [] if "shortlist" in stale else cycle.record("shortlist", "vendors") or [],
+        "trial": None if "trial" in stale else cycle.record("trial", "result"),
+        "award": None if "award" in stale else cycle.record("award", "decision"),
+        # results whose inputs changed since they were computed: never shown (result -> command to run)
+        "stale": dict(sorted(stale.items())),
         "events": [{"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "data": e.data, "hash": e.hash}
                    for e in events],
     }
