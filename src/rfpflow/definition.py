@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+#: Three letters people write for a currency that are not its ISO 4217 code.
+CURRENCY_ALIASES = {"RMB": "CNY", "YUA": "CNY", "NTD": "TWD", "UKP": "GBP", "STG": "GBP", "YEN": "JPY",
+                    "RUR": "RUB", "EUD": "EUR", "SFR": "CHF", "HKD$": "HKD"}
 WEIGHT_TOLERANCE = 1e-6
 
 TOP_KEYS = {
@@ -203,7 +206,9 @@ class _DefinitionReader:
         if isinstance(value, dt.time):
             self.problem(path, "must be a date, got a time of day")
             return None
-        hint = " (write it without quotes: 2026-03-01)" if isinstance(value, str) else ""
+        hint = ""
+        if isinstance(value, str):
+            hint = f" (write it without quotes: {_unquoted_date(value)})"
         self.problem(path, f"must be a date, got {_describe(value)}{hint}")
         return None
 
@@ -218,6 +223,24 @@ class _DefinitionReader:
         return tuple(value)
 
 
+def _unquoted_date(text: str) -> str:
+    """The user's own quoted date as a TOML date, when it is one; else an example in that form."""
+    stripped = text.strip()
+    for parse in (dt.datetime.fromisoformat, dt.date.fromisoformat):
+        try:
+            parse(stripped)
+        except ValueError:
+            continue
+        return stripped.replace(" ", "T", 1) if "T" not in stripped and " " in stripped else stripped
+    found = re.fullmatch(r"(\d{4})[./](\d{1,2})[./](\d{1,2})", stripped)
+    if found:
+        try:
+            return dt.date(*(int(g) for g in found.groups())).isoformat()
+        except ValueError:
+            pass
+    return "2026-03-01"
+
+
 def _finite(value: float) -> bool:
     try:
         return math.isfinite(value)
@@ -227,6 +250,24 @@ def _finite(value: float) -> bool:
 
 def _date_key(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _impossible_date(line: str, table: str = "") -> str | None:
+    """``timeline.x: 2027-02-30 is not a date: February 2027 has 28 days`` for a TOML line holding one."""
+    import calendar
+
+    found = re.search(r"^\s*([A-Za-z0-9_.-]+)\s*=\s*(\d{4})-(\d{2})-(\d{2})", line)
+    if found is None:
+        return None
+    key = f"{table}.{found.group(1)}" if table else found.group(1)
+    year, month, day = int(found.group(2)), int(found.group(3)), int(found.group(4))
+    written = f"{found.group(2)}-{found.group(3)}-{found.group(4)}"
+    if not 1 <= month <= 12:
+        return f"{key}: {written} is not a date: there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return (f"{key}: {written} is not a date: {calendar.month_name[month]} {year} has {days} days")
+    return None
 
 
 @attrs.frozen
@@ -264,6 +305,14 @@ def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None 
             raise DefinitionError(f"{name}:{last}: not valid TOML: the file ends in the middle of a value "
                                   "(an unclosed list, table or string?)") from None
         where = f"{name}:{found.group(1)}" if found else name
+        if found:
+            lines = text.split("\n")
+            number = int(found.group(1))
+            tables = [m.group(1).strip() for line in lines[:number - 1]
+                      if (m := re.match(r"^\s*\[+([^\]]+)\]+\s*(#.*)?$", line))]
+            bad = _impossible_date(lines[number - 1], tables[-1] if tables else "")
+            if bad:
+                raise DefinitionError(f"{where}: {bad}") from None
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "syntax error"
         if found:
             detail += f" (column {found.group(2)})"
@@ -402,6 +451,9 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path, *,
     category = c.text(data, "category", "category", required=True, choices=model.CATEGORIES)
     currency = c.text(data, "currency", "currency", required=True, pattern=CURRENCY_PATTERN,
                       hint=": use the 3-letter ISO 4217 code, e.g. CNY, EUR, USD")
+    if currency in CURRENCY_ALIASES:
+        c.problem("currency", f"{currency!r} is not an ISO 4217 code; write currency = "
+                  f"\"{CURRENCY_ALIASES[currency]}\"")
     language = c.text(data, "language", "language", default="en", choices=model.LANGUAGES)
     profile = c.text(data, "profile", "profile", default="generic")
     contract_value = c.decimal(data, "contract_value", "contract_value")
@@ -430,6 +482,9 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path, *,
         top=c.integer(shortlist_table, "top", "shortlist.top", minimum=1),
         min_score=c.number(shortlist_table, "min_score", "shortlist.min_score", minimum=0),
     )
+    if shortlist.min_score is not None and shortlist.min_score > 100:
+        c.problem("shortlist.min_score", f"{shortlist.min_score:g} is above 100: totals are points out of 100, so "
+                  "no bid can reach it; write a score between 0 and 100, e.g. min_score = 70")
     award_table = c.table(data, "award", "award")
     c.unknown_keys(award_table, AWARD_KEYS, "award")
     standstill = c.integer(award_table, "standstill_days", "award.standstill_days", minimum=0)
@@ -517,6 +572,10 @@ def _timeline(c: _DefinitionReader, table: dict[str, Any], timezone: str | None 
                           f"gives the buyer's time zone; add timezone = \"Asia/Shanghai\" (the buyer's IANA zone) "
                           f"at the top of the file, or write the offset: {written}+08:00")
         values[key] = value
+    start, issued = values.get("contract_start"), values.get("issue_date")
+    if start is not None and issued is not None and _date_key(start) < _date_key(issued):
+        c.problem("timeline.contract_start", f"{_date_key(start).isoformat()} is before issue_date "
+                  f"({_date_key(issued).isoformat()}): the contract cannot start before the RFP is issued")
     order = [k for k in TIMELINE_KEYS if k != "contract_start" and values[k] is not None]
     for earlier, later in itertools.pairwise(order):
         if _date_key(values[later]) < _date_key(values[earlier]):
@@ -575,7 +634,14 @@ def _criterion(c: _DefinitionReader, key: str, value: Any, path: str, seen: dict
                 and raw[0] < raw[1]):
             scale = (float(raw[0]), float(raw[1]))
         else:
-            c.problem(f"{path}.scale", f"must be [lowest, highest] with lowest < highest, got {_describe(raw)}")
+            shown = _describe(raw)
+            if isinstance(raw, list):
+                shown = "[" + ", ".join(_describe(v) for v in raw) + "]"
+                if (len(raw) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+                        and raw[0] > raw[1]):
+                    shown += f" (reversed; write scale = [{raw[1]!r}, {raw[0]!r}], and direction = \"cost\" " \
+                             "if a lower value is better)"
+            c.problem(f"{path}.scale", f"must be [lowest, highest] with lowest < highest, got {shown}")
     children = tuple(
         crit for child_key, child in child_tables.items()
         if (crit := _criterion(c, child_key, child, f"{path}.{child_key}", seen, depth + 1)) is not None
@@ -797,6 +863,64 @@ def _cross_checks(c: _DefinitionReader, criteria: tuple[model.Criterion, ...], i
     award = data.get("scoring", {}).get("award", {}) if isinstance(data.get("scoring"), dict) else {}
     if isinstance(award, dict) and award.get("trial") and not trial.enabled:
         c.problem("scoring.award.trial", "the award gives weight to the trial run, but the RFP has none")
+    priced = [leaf for leaf in leaves if leaf.source.kind == "price"]
+    if isinstance(award, dict) and priced and isinstance(award.get("price"), (int, float)) and award["price"] > 0:
+        total = sum(leaf.weight for leaf in leaves) or 1.0
+        points = sum(leaf.weight for leaf in priced) * 100 / total
+        c.problem("scoring.award.price", f"price is counted twice: criterion {priced[0].id!r} already scores it "
+                  f"in the evaluation ({points:.1f} points of 100), and the award gives price a weight of "
+                  f"{award['price']:g} on top; drop one of them", severity="warning")
+    listed = data.get("questionnaire")
+    questions: list[Any] = listed if isinstance(listed, list) else []
+    question_ids = [str(q.get("id")) for q in questions if isinstance(q, dict) and q.get("id")]
+    known = _bid_fields(data) | set(question_ids)
+    for leaf in leaves:
+        field, rule = leaf.source.field, leaf.source.rule
+        if leaf.source.kind != "bid" or not field:
+            continue
+        path = f"criteria.{leaf.id}.field"
+        for crit in criteria:  # the leaf's full path, for the line number
+            trail = _path_to(crit, leaf.id)
+            if trail:
+                path = "criteria." + ".".join(trail) + ".field"
+        if rule == "answer" and field not in question_ids:
+            c.problem(path, f"the answer rule reads question {field!r}, which the questionnaire does not have"
+                      f"{suggest(field, question_ids)}; questions: {', '.join(question_ids) or 'none'}")
+        elif rule != "answer" and field not in known:
+            c.problem(path, f"bids have no field {field!r}{suggest(field, sorted(known))}; "
+                      f"fields: {', '.join(sorted(known))}")
+
+
+def _path_to(node: model.Criterion, target: str) -> list[str]:
+    if node.id == target:
+        return [node.id]
+    for child in node.children:
+        trail = _path_to(child, target)
+        if trail:
+            return [node.id, *trail]
+    return []
+
+
+def _bid_fields(data: Mapping[str, Any]) -> set[str]:
+    """The fields a bid has: the bid workbook's company fields, the computed ones, and any a mapping adds."""
+    from rfpflow.spreadsheets.layout import COMPANY_FIELDS
+
+    fields = {spec.key for spec in COMPANY_FIELDS} | {"years_established", "company_age", "certifications"}
+    mapping = data.get("import", {}).get("mapping") if isinstance(data.get("import"), dict) else None
+
+    def names(value: Any) -> None:
+        if isinstance(value, str):
+            fields.add(value)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                fields.add(str(key))
+                names(item)
+        elif isinstance(value, list):
+            for item in value:
+                names(item)
+
+    names(mapping)
+    return fields
 
 
 # ---------------------------------------------------------------------------
