@@ -89,7 +89,7 @@ def test_full_cycle_with_award_guards(screened: Path, tmp_path: Path) -> None:
     ok(rf(ws, "evaluate", "import", "evaluations"))
     ranked = ok(rf(ws, "evaluate", "rank")).stdout
     assert "outlier: E3 gave xinrui 3 on security (panel median 8, 5 away)" in ranked
-    assert "the winner changes if its weight" in ranked
+    assert "Sensitivity: no single weight change within ±50% changes the winner" in ranked
     refused(rf(ws, "award"), "this RFP has a trial run")
     refused(rf(ws, "trial", "import", "trial"), "`rfpflow trial import` is for a cycle that is trial run")
     assert "huaxin, xinrui" in ok(rf(ws, "shortlist")).stdout

@@ -193,3 +193,226 @@ def test_a_corrected_score_sheet_makes_the_ranking_stale_until_ranked_again(scre
     ok(flagship(ws, "trial", "evaluate", now=TRIAL_END))
     assert "stale" not in json.loads(ok(flagship(ws, "status", "--json", now=TRIAL_END)).stdout)
 
+
+
+# -- 9. outliers need three evaluators; screen resolve checks who and what first --------------------
+
+
+@pytest.mark.parametrize(("panel", "flagged"), [
+    ({"E1": 2.0, "E2": 9.0}, []),                          # two: neither is the other's outlier
+    ({"E1": 2.0}, []),                                     # one
+    ({"E1": 2.0, "E2": 9.0, "E3": 9.0}, [("E1", 2.0, 9.0, 7.0)]),  # three: the one far from the others
+    ({"E1": 7.0, "E2": 9.0, "E3": 9.0}, []),               # exactly at the threshold of 2: not further
+])
+def test_outliers_need_three_evaluators(panel: dict[str, float], flagged: list, workspace: Path) -> None:
+    from rfpflow.definition import load_rfp
+    from rfpflow.evaluation import ScoreEntry, outlier_review
+
+    rfp = load_rfp(workspace / "rfp.toml")
+    scores = [ScoreEntry(e, "acme", "approach", s) for e, s in panel.items()]
+    assert [(o.evaluator, o.score, o.median, o.distance) for o in outlier_review(rfp, scores)] == flagged
+
+
+def _to_evaluation(rf, workspace: Path) -> None:
+    ok(rf("issue", now="2027-01-05T09:00:00+08:00"))
+    write_bid(workspace, "acme", good_bid("Acme Services"))
+    write_bid(workspace, "beta", good_bid("Beta BPO", price=70000))
+    write_bid(workspace, "cheap", good_bid("Cheap & Co", price=20000))
+    ok(rf("bids", "import", "bids"))
+    after = "2027-02-01T09:00:00+08:00"
+    ok(rf("close", now=after))
+    ok(rf("screen", now=after))
+
+
+def test_screen_resolve_names_an_unknown_vendor_or_gate_first_and_the_outcome_it_replaces(rf, workspace: Path
+                                                                                         ) -> None:
+    after = "2027-02-01T09:00:00+08:00"
+    _to_evaluation(rf, workspace)
+    before = snapshot(workspace)
+    refused(rf("screen", "resolve", "nobody", "iso9001", "--decision", "pass", "--reason", "x", now=after),
+            "unknown vendor 'nobody'; vendors: acme, beta, cheap")
+    refused(rf("screen", "resolve", "acme", "iso27001", "--decision", "pass", "--reason", "x", now=after),
+            "unknown gate 'iso27001'")
+    assert snapshot(workspace) == before
+    first = ok(rf("screen", "resolve", "cheap", "abnormally_low", "--decision", "pass", "--reason", "explained",
+                  now=after)).stdout
+    assert "cheap abnormally_low: review -> pass (explained)" in first
+    # overturned: the outcome it replaces is the earlier decision, as the log records it
+    again = ok(rf("screen", "resolve", "cheap", "abnormally_low", "--decision", "fail", "--reason", "audit found",
+                  now=after)).stdout
+    assert "cheap abnormally_low: pass -> fail (audit found)" in again
+    log = [e for e in json.loads(ok(rf("log", "--json")).stdout) if e["kind"] == "screening.resolved"]
+    assert [e["data"]["was"] for e in log] == ["review", "pass"]
+    ok(rf("screen", "resolve", "cheap", "abnormally_low", "--decision", "pass", "--reason", "ok", now=after))
+    ok(rf("evaluate", "sheets", now=after))  # evaluation: screening is over
+    refused(rf("screen", "resolve", "nobody", "iso9001", "--decision", "pass", "--reason", "x", now=after),
+            "unknown vendor 'nobody'")
+    refused(rf("screen", "resolve", "acme", "iso9001", "--decision", "fail", "--reason", "x", now=after),
+            "only price gates are settled during evaluation")
+
+
+# -- 5. letters say why -------------------------------------------------------------------------------
+
+
+def test_letters_say_why_screening_evaluation_trial_and_award(screened: Path, tmp_path: Path
+                                                               ) -> None:
+    ws = _copy_of(screened, tmp_path)
+    settle(ws)
+    for args in (("evaluate", "sheets"), ("evaluate", "import", "evaluations"), ("evaluate", "rank"),
+                 ("shortlist",)):
+        ok(flagship(ws, *args))
+    bad = ws / "trial" / "kpi-daily.csv"
+    rows = bad.read_text(encoding="utf-8").splitlines()
+    rows = [r if not (",huaxin,service_level," in r and r[:10] >= "2027-03-22") else
+            r.rsplit(",", 1)[0] + ",60.0" for r in rows]
+    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ok(flagship(ws, "trial", "import", "trial", now=TRIAL_END))
+    ok(flagship(ws, "trial", "evaluate", now=TRIAL_END))
+    ok(flagship(ws, "award", now=AWARD))
+    out = ws / "out"
+    evaluation = json.loads(ok(flagship(ws, "export", "json", now=AWARD)).stdout and
+                            next(out.glob("*.json")).read_text(encoding="utf-8"))["cycle"]["evaluation"]
+    first = min(evaluation["totals"], key=lambda t: t["rank"])
+    assert first["vendor"] == "huaxin"
+    letters = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*-letter-*.md")}
+    huaxin = next(text for name, text in letters.items() if name.startswith("regret-letter") and "华信" in text)
+    # the Chinese letter: evaluation rank, then the trial verdict naming the must-have KPI missed
+    assert f"在评审中列第 1 名（共 {len(evaluation['totals'])} 名）" in huaxin
+    assert "贵单位未通过试运行：必达指标" in huaxin and "未达标（实际" in huaxin and "因此不能授予合同" in huaxin
+    winner = next(text for name, text in letters.items() if name.startswith("award-letter"))
+    assert "（共 1 名）" not in winner and "唯一符合授予条件的投标" in winner
+    screened_out = next(text for name, text in letters.items() if name.startswith("regret-letter")
+                        and "资格审查" in text)
+    assert "未进入评审" in screened_out and "试运行" not in screened_out.split("本项目中标人")[0]
+
+
+# -- 4. sensitivity in plain words ------------------------------------------------------------------------
+
+
+def _change(criterion: str, weight: float, new: float | None, winner: str | None) -> dict:
+    return {"criterion": criterion, "current_weight": weight, "new_weight": new, "new_winner": winner}
+
+
+def test_only_weight_changes_within_half_the_weight_that_change_the_winner_are_reported() -> None:
+    from rfpflow.documents.view import decisive_changes
+
+    changes = [
+        _change("approach", 20.0, 30.0, "beta"),     # +50 %: at the limit, reported
+        _change("team", 20.0, 30.01, "beta"),        # one past the limit
+        _change("price", 40.0, 20.0, "gamma"),       # -50 %
+        _change("security", 8.0, None, None),        # no weight changes the winner: never a placeholder
+        _change("experience", 10.0, 12.0, "alpha"),  # the "new" winner is the one already leading
+    ]
+    assert [c["criterion"] for c in decisive_changes(changes, "alpha")] == ["approach", "price"]
+    assert decisive_changes([_change("security", 8.0, None, None)], "alpha") == []
+
+
+# -- 7. validate catches what the examples let through ----------------------------------------------------
+
+from .test_definition_validation import BASE  # noqa: E402
+from .test_definition_validation import problems as definition_problems  # noqa: E402
+
+
+@pytest.mark.parametrize(("top", "found"), [
+    ('currency = "CNY"\n', []),
+    ('currency = "RMB"\n', [("6", "currency", "'RMB' is not an ISO 4217 code; write currency = \"CNY\"")]),
+])
+def test_a_currency_alias_is_not_an_iso_code(tmp_path: Path, top: str, found: list) -> None:
+    base = BASE.replace('currency = "CNY"\n', "")
+    assert definition_problems(tmp_path, base=base, top=top) == found
+
+
+@pytest.mark.parametrize(("min_score", "found"), [
+    ("100", []),
+    ("100.5", [("19", "shortlist.min_score", "100.5 is above 100: totals are points out of 100, so no bid can "
+                "reach it; write a score between 0 and 100, e.g. min_score = 70")]),
+    ("150", [("19", "shortlist.min_score", "150 is above 100: totals are points out of 100, so no bid can "
+              "reach it; write a score between 0 and 100, e.g. min_score = 70")]),
+])
+def test_a_minimum_score_above_the_100_point_scale(tmp_path: Path, min_score: str, found: list) -> None:
+    assert definition_problems(tmp_path, f"\n[shortlist]\nmin_score = {min_score}\n") == found
+
+
+@pytest.mark.parametrize(("start", "found"), [
+    ("2027-01-04", []),  # on the issue date
+    ("2027-01-03", [("9", "timeline.contract_start", "2027-01-03 is before issue_date (2027-01-04): the contract "
+                     "cannot start before the RFP is issued")]),
+])
+def test_a_contract_start_before_the_issue_date(tmp_path: Path, start: str, found: list) -> None:
+    base = BASE.replace("bid_deadline = 2027-03-01", f"issue_date = 2027-01-04\ncontract_start = {start}\n"
+                        "bid_deadline = 2027-03-01")
+    assert definition_problems(tmp_path, base=base) == found
+
+
+QUESTION = '\n[[questionnaire]]\nid = "Q1"\ntext = "Hotline 24/7?"\n'
+BASE_NO_CRITERIA = BASE.replace('[criteria.quality]\nname = "Quality"\nweight = 100\n\n', "")
+
+
+@pytest.mark.parametrize(("criterion", "found"), [
+    ('field = "year_established"\nrule = "linear"\nparams = { min = 1990, max = 2020 }', []),
+    ('field = "years_established"\nrule = "bands"\nparams = { bands = [[3, 5]] }', []),
+    ('field = "year_establshed"\nrule = "linear"\nparams = { min = 1990, max = 2020 }',
+     "bids have no field 'year_establshed' (did you mean 'year_established'?); fields: "),
+    ('field = "Q1"\nrule = "answer"\nparams = { points = { Yes = 1.0, No = 0 } }', []),
+    ('field = "Q9"\nrule = "answer"\nparams = { points = { Yes = 1.0, No = 0 } }',
+     "the answer rule reads question 'Q9', which the questionnaire does not have; questions: Q1"),
+])
+def test_a_criterion_reading_a_field_or_question_that_does_not_exist(tmp_path: Path, criterion: str,
+                                                                     found: list | str) -> None:
+    extra = f'\n[criteria.age]\nname = "Age"\nweight = 100\nsource = "bid"\n{criterion}\n' + QUESTION
+    got = definition_problems(tmp_path, extra, base=BASE_NO_CRITERIA)
+    if not found:
+        assert got == []
+    else:
+        assert len(got) == 1 and got[0][1] == "criteria.age.field" and got[0][2].startswith(str(found))
+        assert got[0][0] == str(BASE_NO_CRITERIA.count("\n") + 6)  # the line of field =
+
+
+def test_the_price_counted_twice_is_a_warning(tmp_path: Path) -> None:
+    extra = ('\n[criteria.price]\nname = "Price"\nweight = 35\nsource = "price"\n'
+             '\n[[pricing.items]]\nid = "L1"\ndescription = "x"\nunit = "month"\nquantity = 12\n'
+             '\n[scoring]\naward = { evaluation = 0.7, price = 0.3 }\n')
+    base = BASE.replace("weight = 100", "weight = 65")
+    got = definition_problems(tmp_path, extra, base=base)
+    assert [(field, message) for _, field, message in got] == [
+        ("scoring.award.price", "price is counted twice: criterion 'price' already scores it in the evaluation "
+         "(35.0 points of 100), and the award gives price a weight of 0.3 on top; drop one of them")]
+    no_award_price = extra.replace("award = { evaluation = 0.7, price = 0.3 }", "award = { evaluation = 1.0 }")
+    assert definition_problems(tmp_path, no_award_price, base=base) == []
+
+
+@pytest.mark.parametrize(("date", "message"), [
+    ("2027-02-30", "timeline.bid_deadline: 2027-02-30 is not a date: February 2027 has 28 days"),
+    ("2028-02-30", "timeline.bid_deadline: 2028-02-30 is not a date: February 2028 has 29 days"),
+    ("2027-13-01", "timeline.bid_deadline: 2027-13-01 is not a date: there is no month 13"),
+])
+def test_an_impossible_date_is_named_with_its_field(tmp_path: Path, date: str, message: str) -> None:
+    from rfpflow.errors import DefinitionError
+
+    (tmp_path / "rfp.toml").write_text(BASE.replace("bid_deadline = 2027-03-01", f"bid_deadline = {date}"),
+                                       encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        check_rfp(tmp_path / "rfp.toml")
+    assert str(caught.value) == f"rfp.toml:8: {message}"
+
+
+# -- 8. new --profile picks the profile's language ----------------------------------------------------------
+
+
+def test_new_makes_a_one_language_profile_in_its_language(plugin_site, tmp_path: Path) -> None:
+    site = plugin_site("rfpflow-cn-gov", {}, {"cn-gov": "rfpflow_cn_gov"})
+    path = [site, PLUGINS / "rfpflow-cn-gov" / "src"]
+    made = ok(run_cli("new", str(tmp_path / "cn"), "--profile", "cn-gov-87", pythonpath=path))
+    assert "from profile 'cn-gov-87' (zh)" in made.stdout
+    assert 'language = "zh"' in (tmp_path / "cn" / "rfp.toml").read_text(encoding="utf-8")
+    result = run_cli("new", str(tmp_path / "en"), "--profile", "cn-gov-87", "--language", "en", pythonpath=path)
+    assert result.returncode == 2 and "profile 'cn-gov-87' has no 'en' version; it has: zh" in result.stderr
+    assert not (tmp_path / "en" / "rfp.toml").exists()
+
+
+@pytest.mark.parametrize(("language", "made"), [(None, "en"), ("zh", "zh"), ("en", "en")])
+def test_language_chooses_among_several(monkeypatch, tmp_path: Path, language: str | None, made: str) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS / "rfpflow-outsourcing" / "src"))
+    host = make_host(importlib.import_module("rfpflow_outsourcing"))
+    target = create_workspace(tmp_path / "ws", host, profile="outsourcing-5d", language=language)
+    assert f'language = "{made}"' in (target / "rfp.toml").read_text(encoding="utf-8")

@@ -158,14 +158,17 @@ def validate_command(app: App, as_json: bool) -> None:
 @cli.command("new")
 @click.argument("target", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--profile", default="generic", show_default=True, help="The profile to start from.")
-@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--language", type=click.Choice(["en", "zh"]), default=None,
+              help="The language, for a profile that has several (default: en); one with a single language "
+                   "is made in it.")
 @click.pass_obj
-def new_command(app: App, target: Path, profile: str, language: str) -> None:
+def new_command(app: App, target: Path, profile: str, language: str | None) -> None:
     """Start a cycle: a workspace folder with a commented rfp.toml from a profile."""
-    from rfpflow.workspace import create_workspace
+    from rfpflow.workspace import create_workspace, profile_language
 
-    path = create_workspace(target, app.host, profile=profile, language=language)
-    click.echo(f"Created {path}/rfp.toml from profile {profile!r} ({language}).")
+    chosen = profile_language(app.host, profile, language)
+    path = create_workspace(target, app.host, profile=profile, language=chosen)
+    click.echo(f"Created {path}/rfp.toml from profile {profile!r} ({chosen}).")
     click.echo(f"Next: edit it, then `rfpflow -C {target} validate` and `rfpflow -C {target} issue`.")
 
 
@@ -297,7 +300,8 @@ def _print_screening(results: list[Any]) -> None:
 def screen_resolve_command(app: App, vendor: str, gate: str, decision: str, reason: str) -> None:
     """Settle a needs-review screening outcome."""
     stored = _cycle(app).resolve(vendor, gate, decision, reason)
-    click.echo(f"{vendor} {gate}: {stored.result.outcome} -> {decision} ({reason})")
+    was = stored.resolution.was if stored.resolution and stored.resolution.was else stored.result.outcome
+    click.echo(f"{vendor} {gate}: {was} -> {decision} ({reason})")
 
 
 def _print_import(report: Any, noun: str = "") -> None:
@@ -361,16 +365,23 @@ def evaluate_rank_command(app: App) -> None:
         click.echo(f"  tied on score and price: {', '.join(group)}")
     for note in result["notes"]:
         click.echo(f"  note: {note}")
+    if result.get("panel_size", 3) < 3:
+        click.echo(f"  outliers: not looked for; {result['panel_size']} evaluator(s) scored and at least three "
+                   "are needed")
     for o in result["outliers"]:
         click.echo(style(f"  outlier: {o['evaluator']} gave {o['vendor']} {o['score']:g} on {o['criterion']} "
                          f"(panel median {o['median']:g}, {o['distance']:g} away)", fg="yellow"))
-    click.echo("Sensitivity (smallest weight change that changes the winner):")
-    movable = [c for c in result["sensitivity"] if c["new_weight"] is not None]
-    for change in movable:
-        click.echo(f"  {change['text']}")
-    steady = len(result["sensitivity"]) - len(movable)
-    if steady:
-        click.echo(f"  no weight change of the other {steady} criteria changes the winner")
+    from rfpflow.documents.view import decisive_changes
+
+    leader = result.get("sensitivity_leader")
+    decisive = decisive_changes(result["sensitivity"], leader)
+    if not decisive:
+        click.echo("Sensitivity: no single weight change within ±50% changes the winner")
+    else:
+        click.echo(f"Sensitivity (weight changes within ±50% that change the winner, now {leader}):")
+        for change in decisive:
+            click.echo(f"  {change['criterion']}: if its weight moves from {_fmt(change['current_weight'])} to "
+                       f"{_fmt(change['new_weight'])}, {change['new_winner']} would lead")
 
 
 @cli.command("shortlist")

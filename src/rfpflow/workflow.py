@@ -30,6 +30,7 @@ from rfpflow.definition import check_rfp, load_rfp, zone_of
 from rfpflow.documents.view import award_view, build_view, evaluation_view, trial_view
 from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
 from rfpflow.model import PRICE_GATE_KINDS, Bid, GateResult, Rfp, Stage, Transition
+from rfpflow.options import suggest
 from rfpflow.plugins import Timeout, plugin_timeout, time_limit
 from rfpflow.records import Resolution, StoredBid, StoredGateResult, summarize
 from rfpflow.spreadsheets.batch import read_bid_files
@@ -524,17 +525,26 @@ class Cycle:
             raise GuardError('a screening decision needs a reason: --reason "..."')
         # In two-envelope mode the price gates are settled during evaluation, once prices are open.
         with self._command("screen resolve", (Stage.SCREENING, Stage.EVALUATION)) as op:
+            # who and which gate first: a misspelt name is told as such, whatever the stage
+            outcomes = [k for k, _ in op.tx.all("screening")]
+            vendors = sorted({k.split("/", 1)[0] for k in outcomes} | {k for k, _ in op.tx.all("bids")})
+            if vendor not in vendors:
+                raise GuardError(f"unknown vendor {vendor!r}{suggest(vendor, vendors)}; vendors: {', '.join(vendors)}")
+            gates = sorted({k.split("/", 1)[1] for k in outcomes if k.startswith(f"{vendor}/")}
+                           | {g.id for g in op.rfp.gates})
+            if gate not in gates:
+                raise GuardError(f"unknown gate {gate!r}{suggest(gate, gates)}; {vendor}'s gates: {', '.join(gates)}")
             if Stage(op.state.stage) == Stage.EVALUATION and gate not in {g.id for g in price_gates(op.rfp)}:
                 raise StageError("only price gates are settled during evaluation; screening is over")
             data = op.tx.get("screening", f"{vendor}/{gate}")
             if data is None:
-                known = sorted(k for k, _ in op.tx.all("screening") if k.startswith(f"{vendor}/"))
-                hint = (f"; {vendor}'s gates: " + ", ".join(k.split("/", 1)[1] for k in known)) if known else (
-                    f"; vendors: {', '.join(sorted({k.split('/')[0] for k, _ in op.tx.all('screening')}))}")
-                raise GuardError(f"no screening outcome for vendor {vendor!r} and gate {gate!r}{hint}")
+                known = sorted(k for k in outcomes if k.startswith(f"{vendor}/"))
+                hint = (f"; {vendor}'s gates: " + ", ".join(k.split("/", 1)[1] for k in known)) if known else ""
+                raise GuardError(f"no screening outcome for vendor {vendor!r} and gate {gate!r} yet{hint}")
             current = serde.from_data(StoredGateResult, data)
             now = self.context.now().isoformat()
-            updated = attrs.evolve(current, resolution=Resolution(decision, reason, self.context.actor, now))
+            updated = attrs.evolve(current, resolution=Resolution(decision, reason, self.context.actor, now,
+                                                                  was=current.outcome))
             op.tx.put("screening", f"{vendor}/{gate}", updated)
             op.record("screening.resolved", vendor=vendor, gate=gate, was=current.outcome,
                       decision=decision, reason=reason)
