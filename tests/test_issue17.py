@@ -281,6 +281,18 @@ def test_letters_say_why_screening_evaluation_trial_and_award(screened: Path, tm
     assert "贵单位未通过试运行：必达指标" in huaxin and "未达标（实际" in huaxin and "因此不能授予合同" in huaxin
     winner = next(text for name, text in letters.items() if name.startswith("award-letter"))
     assert "（共 1 名）" not in winner and "唯一符合授予条件的投标" in winner
+    # one number per fact: the evaluation report's totals are the letters' and the recommendation's
+    from rfpflow.formatting import format_number
+
+    report = (out / "evaluation-report.md").read_text(encoding="utf-8")
+    recommendation = (out / "award-recommendation.md").read_text(encoding="utf-8")
+    for total in evaluation["totals"]:
+        shown = format_number(total["total"])
+        assert shown in report
+        if total["vendor"] == "xinrui":  # the one in the final ranking: the report's score is in its row
+            row = next(line for line in recommendation.splitlines() if "新锐" in line and line.startswith("| "))
+            assert f" {shown} |" in row
+    assert f"评审得分为 **{format_number(first['total'])}** 分" in huaxin
     screened_out = next(text for name, text in letters.items() if name.startswith("regret-letter")
                         and "资格审查" in text)
     assert "未进入评审" in screened_out and "试运行" not in screened_out.split("本项目中标人")[0]
@@ -416,3 +428,35 @@ def test_language_chooses_among_several(monkeypatch, tmp_path: Path, language: s
     host = make_host(importlib.import_module("rfpflow_outsourcing"))
     target = create_workspace(tmp_path / "ws", host, profile="outsourcing-5d", language=language)
     assert f'language = "{made}"' in (target / "rfp.toml").read_text(encoding="utf-8")
+
+
+# -- 3. one number per fact ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_score_re_computed_among_the_finalists_is_shown_beside_the_reports_labelled(tmp_path: Path,
+                                                                                     lang: str) -> None:
+    from rfpflow.documents.render import render_documents
+    from rfpflow.formatting import format_number
+
+    from .test_documents import host
+    from .view_fixture import sample_view
+
+    view = sample_view(lang)
+    report = {t["vendor"]: t["total"] for t in view["evaluation"]["totals"]}
+    docs = {p.name: p.read_text(encoding="utf-8")
+            for p in render_documents(view, host(), workspace=None, out_dir=tmp_path / "same")}
+    assert "(among finalists)" not in docs["award-recommendation.md"] and "入围者之间" not in \
+        docs["award-recommendation.md"]
+    view["award"]["ranking"][0]["evaluation"] = 89.0  # price re-scored among the finalists
+    docs = {p.name: p.read_text(encoding="utf-8")
+            for p in render_documents(view, host(), workspace=None, out_dir=tmp_path / "rescored")}
+    md = docs["award-recommendation.md"]
+    header = ("| Rank | Vendor | Final score | Evaluation (report) | Evaluation (among finalists) | Price score | "
+              "Trial score |") if lang == "en" else (
+        "| 排名 | 供应商 | 综合评分 | 评审得分（评审报告） | 评审得分（入围者之间） | 价格得分 | 试运行得分 |")
+    assert header in md
+    beta = next(line for line in md.splitlines() if "Beta BPO" in line and line.startswith("| 1 |"))
+    assert f"| {format_number(report['beta'])} | 89.0 |" in beta
+    html = docs["award-recommendation.html"]
+    assert (">Evaluation (report)<" if lang == "en" else ">评审得分（评审报告）<") in html

@@ -553,8 +553,14 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
                      must_have=kpis.get(str(k.get("kpi")), {}).get("must_have", False)) for k in result["kpis"]]
         trial_results.append(dict(result, name=names.get(str(result.get("vendor")), str(result.get("vendor"))),
                                   kpis=rows))
-    award_ranking = [dict(r, name=names.get(str(r.get("vendor")), str(r.get("vendor"))))
+    reported = {str(t["vendor"]): t.get("total") for t in view["evaluation"]["totals"]}
+    award_ranking = [dict(r, name=names.get(str(r.get("vendor")), str(r.get("vendor"))),
+                          evaluation_report=reported.get(str(r.get("vendor"))))
                      for r in sorted((award or {}).get("ranking") or [], key=rank_key)]
+    # a later stage that re-scores (price among the finalists) shows both numbers, labelled
+    rescored = any(r["evaluation_report"] is not None and r.get("evaluation") is not None
+                   and round(float(r["evaluation"]), 2) != round(float(r["evaluation_report"]), 2)
+                   for r in award_ranking)
     return {
         "view": view,
         "rfp": view["rfp"],
@@ -573,6 +579,7 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
         "trial_results": trial_results,
         "award": award,
         "award_ranking": award_ranking,
+        "rescored": rescored,
         "winner": next((x for x in view["vendors"] if str(x["id"]) == winner_id), None) if winner_id else None,
         "recipient": recipient,
         "letter": _letter(view, recipient) if recipient is not None else None,
