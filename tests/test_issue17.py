@@ -181,6 +181,29 @@ def test_a_corrected_score_sheet_makes_the_ranking_stale_until_ranked_again(scre
     assert "stale" not in json.loads(ok(flagship(ws, "status", "--json")).stdout)
     assert report.exists()
     ok(flagship(ws, "shortlist"))
+    # trial data names vendors by id, legal name or registration number; a stranger is told at its own cell
+    import openpyxl
+
+    ok(flagship(ws, "export", "json"))
+    vendors = json.loads(next((ws / "out").glob("*.json")).read_text(encoding="utf-8"))["cycle"]["vendors"]
+    registration = next(v["registration_no"] for v in vendors if v["id"] == "huaxin")
+    assert registration
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Daily KPIs"
+    sheet.append(["date", "vendor", "kpi", "value"])
+    sheet.append(["2027-03-30", registration, "csat", 90])
+    sheet.append(["2027-03-30", "成都新锐智能客服有限公司", "csat", 90])
+    sheet.append(["2027-03-30", " XINRUI ", "csat", 91])
+    book.save(tmp_path / "B-names.xlsx")
+    ok(flagship(ws, "trial", "import", str(tmp_path / "B-names.xlsx"), now=TRIAL_END))
+    sheet.append(["2027-03-30", "Alpha IT Services Co., Ltd.", "csat", 90])
+    book.save(tmp_path / "B-alpha.xlsx")
+    result = flagship(ws, "trial", "import", str(tmp_path / "B-alpha.xlsx"), now=TRIAL_END)
+    assert result.returncode == 2
+    assert ("B-alpha.xlsx:Daily KPIs!B5: vendor 'Alpha IT Services Co., Ltd.' is not on the shortlist (huaxin, "
+            "xinrui; by id, legal name or registration number)") in result.stdout + result.stderr
+    assert "B-alpha.xlsx:B-alpha.xlsx" not in result.stdout + result.stderr
     # re-imported measurements make exactly the trial verdicts stale, and the award waits for them
     ok(flagship(ws, "trial", "import", "trial", now=TRIAL_END))
     ok(flagship(ws, "trial", "evaluate", now=TRIAL_END))

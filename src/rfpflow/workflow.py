@@ -743,18 +743,36 @@ class Cycle:
         with self._command("trial import", (Stage.TRIAL_RUN,)) as op:
             rfp = op.rfp
             shortlisted = set(op.tx.get("shortlist", "vendors") or [])
+            # a vendor is named by its id, its legal name or its registration number
+            aliases: dict[str, str] = {}
+            for _key, data in op.tx.all("bids"):
+                bid = serde.from_data(StoredBid, data).bid
+                if bid.vendor_id in shortlisted:
+                    for alias in (bid.vendor_id, bid.vendor_name, str(bid.fields.get("registration_no") or "")):
+                        if alias.strip():
+                            aliases.setdefault(" ".join(alias.split()).casefold(), bid.vendor_id)
 
             def read(path: Path) -> list[Measurement]:
                 rows = self.context.host.first("rfpflow_read_trial_data", list, source=path, rfp=rfp,
                                                context=self.context.with_rfp(rfp))
                 if rows is None:
                     raise InputFileError(f"{path.name}: no installed plugin reads this kind of trial data")
-                bad = [Problem(f"vendor {m.vendor_id!r} is not on the shortlist "
-                               f"({', '.join(sorted(shortlisted))})", file=path.name, place=m.place or None)
-                       for m in rows if not isinstance(m, Measurement) or m.vendor_id not in shortlisted]
+                matched: list[Measurement] = []
+                bad: list[Problem] = []
+                for m in rows:
+                    vendor = aliases.get(" ".join(str(getattr(m, "vendor_id", "")).split()).casefold())
+                    if not isinstance(m, Measurement) or vendor is None:
+                        where = str(getattr(m, "place", "") or "")
+                        prefix = f"{path.name}:"  # the reader's place already names the file
+                        bad.append(Problem(f"vendor {getattr(m, 'vendor_id', m)!r} is not on the shortlist "
+                                           f"({', '.join(sorted(shortlisted))}; by id, legal name or "
+                                           "registration number)",
+                                           file=path.name, place=where.removeprefix(prefix) or None))
+                        continue
+                    matched.append(m if m.vendor_id == vendor else attrs.evolve(m, vendor_id=vendor))
                 if bad:
                     raise InputFileError(f"{path.name}: {len(bad)} problem(s)", bad)
-                return rows
+                return matched
 
             def keep(path: Path, rows: list[Measurement]) -> tuple[str, str]:
                 for m in rows:

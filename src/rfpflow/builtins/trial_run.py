@@ -350,7 +350,7 @@ def _rows_from_xlsx(path: Path, display: str, problems: list[tuple[str, str]]) -
             if _is_blank_row(raw.values()):
                 continue
             places = {f: f"{sheet}!{get_column_letter(i + 1)}{row_number}" for f, i in columns.items()}
-            places["row"] = f"{display}:{places['value']}"
+            places["row"] = f"{display}:{places['vendor']}"  # the row, told by who it is for
             percent = frozenset(
                 f for f, c in cells.items() if c is not None and "%" in str(getattr(c, "number_format", "") or "")
             )
