@@ -483,3 +483,27 @@ def test_a_score_re_computed_among_the_finalists_is_shown_beside_the_reports_lab
     assert f"| {format_number(report['beta'])} | 89.0 |" in beta
     html = docs["award-recommendation.html"]
     assert (">Evaluation (report)<" if lang == "en" else ">评审得分（评审报告）<") in html
+
+
+# -- trial data: a column's other dates show the order; comma decimals told as they can be fixed ------------
+
+
+@pytest.mark.parametrize(("column", "read"), [
+    (["13.04.2027", "12.04.2027", "01.05.2027"], ["2027-04-13", "2027-04-12", "2027-05-01"]),  # day first
+    (["04/13/2027", "04/12/2027"], ["2027-04-13", "2027-04-12"]),                          # month first
+])
+def test_a_dates_column_that_proves_its_order_reads_the_ambiguous_ones_that_way(column: list[str],
+                                                                                 read: list[str]) -> None:
+    from rfpflow.spreadsheets.cells import day_first_order, parse_date
+
+    order = day_first_order(column)
+    assert [parse_date(v, "date", day_first=order).isoformat() for v in column] == read
+
+
+def test_a_dates_column_without_proof_or_with_both_orders_stays_ambiguous() -> None:
+    from rfpflow.spreadsheets.cells import AmbiguousValue, day_first_order, parse_date
+
+    assert day_first_order(["12.04.2027", "01.05.2027"]) is None
+    assert day_first_order(["13.04.2027", "04/13/2027"]) is None
+    with pytest.raises(AmbiguousValue, match="could be 2027-04-12 or 2027-12-04"):
+        parse_date("12.04.2027", "date", day_first=None)
