@@ -108,7 +108,8 @@ def test_full_cycle_with_award_guards(screened: Path, tmp_path: Path) -> None:
     award = ok(rf(ws, "award", "--vendor", "huaxin", "--justification", "continuity of service during peak season",
                   now=AWARD)).stdout
     assert "Recommended: 上海华信客户服务有限公司 (huaxin)" in award
-    assert "Standstill period ends 2027-04-22" in award
+    assert ("Standstill period ends at the end of 2027-04-22; from 2027-04-23T00:00:00+08:00 (Asia/Shanghai): "
+            "rfpflow award confirm") in award
     refused(rf(ws, "award", "confirm", now=AWARD), "the standstill period runs until the end of 2027-04-22")
     ok(rf(ws, "award", "confirm", now=AFTER_STANDSTILL))
     log = json.loads(ok(rf(ws, "log", "--json")).stdout)

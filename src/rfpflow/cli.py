@@ -9,6 +9,7 @@ Start-up imports neither openpyxl nor jinja2; commands import what they use.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -428,7 +429,8 @@ def award_group(ctx: click.Context, vendor: str | None, justification: str) -> N
     """The final ranking and the award recommendation; `award confirm` after the standstill."""
     if ctx.invoked_subcommand is not None:
         return
-    view = _cycle(ctx.obj).award(vendor=vendor, justification=justification)
+    cycle = _cycle(ctx.obj)
+    view = cycle.award(vendor=vendor, justification=justification)
     click.echo("Final ranking:")
     for row in view["ranking"]:
         click.echo(f"  {row['rank']:>2}. {row['vendor']:<24} {_fmt(row['total']):>7}")
@@ -436,7 +438,12 @@ def award_group(ctx: click.Context, vendor: str | None, justification: str) -> N
     if view["justification"]:
         click.echo(f"Justification: {view['justification']}")
     if view["standstill_ends"]:
-        click.echo(f"Standstill period ends {view['standstill_ends']}; then: rfpflow award confirm")
+        from rfpflow.workflow import buyer_zone, period_end, when
+
+        zone = buyer_zone(cycle.current_rfp())
+        opens = when(period_end(dt.date.fromisoformat(view["standstill_ends"]), zone), zone)
+        click.echo(f"Standstill period ends at the end of {view['standstill_ends']}; "
+                   f"from {opens}: rfpflow award confirm")
 
 
 @award_group.command("confirm")
