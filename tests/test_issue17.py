@@ -319,6 +319,15 @@ def test_letters_say_why_screening_evaluation_trial_and_award(screened: Path, tm
     screened_out = next(text for name, text in letters.items() if name.startswith("regret-letter")
                         and "资格审查" in text)
     assert "未进入评审" in screened_out and "试运行" not in screened_out.split("本项目中标人")[0]
+    # the standstill "until 22 April" ends at the end of 22 April in Shanghai: 10:00 that day is refused
+    before = snapshot(ws)
+    refused(flagship(ws, "award", "confirm", now="2027-04-22T10:00:00+08:00"),
+            "the standstill period runs until the end of 2027-04-22 (unsuccessful vendors may challenge the award "
+            "until then); the award can be confirmed from 2027-04-23T00:00:00+08:00 (Asia/Shanghai) "
+            "(now 2027-04-22T10:00:00+08:00 (Asia/Shanghai))")
+    refused(flagship(ws, "award", "confirm", now="2027-04-22T15:59:59+00:00"), "runs until the end of 2027-04-22")
+    assert snapshot(ws) == before
+    ok(flagship(ws, "award", "confirm", now="2027-04-22T16:00:00+00:00"))  # midnight in Shanghai
 
 
 # -- 4. sensitivity in plain words ------------------------------------------------------------------------
