@@ -81,6 +81,9 @@ def test_every_document_agrees_on_every_vendors_numbers(cycle: tuple[str, int, l
         docs = {p.name: p.read_text(encoding="utf-8")
                 for p in render_documents(view, host, workspace=None, out_dir=out)}
         report, recommendation = docs["evaluation-report.md"], docs["award-recommendation.md"]
+        # the report names the normalisation the weighted sum applied, not the one rfp.toml may name
+        assert ("normalisation each score's position on its criterion's scale (score ÷ scale maximum × the "
+                "criterion's points)") in report
         for total in result["totals"]:
             shown = format_number(total["total"])
             name = names[total["vendor"]]
