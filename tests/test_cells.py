@@ -131,7 +131,8 @@ def test_european_format_refused_without_locale() -> None:
         parse_number("1.234,50", "unit price")
     message = str(info.value)
     assert "looks like a European number format" in message
-    assert "declare the locale in rfp.toml" in message
+    assert "rfp.toml's decimal_comma = true accepts such numbers, but only if it is set before the RFP is issued" \
+        in message
     assert "1234.50" in message
     with pytest.raises(AmbiguousValue, match="European"):
         parse_number("1.234.567", "unit price")
@@ -139,7 +140,7 @@ def test_european_format_refused_without_locale() -> None:
 
 @pytest.mark.parametrize("raw", ["1,23", "1,5", "12,3456", "1,234,5"])
 def test_comma_not_followed_by_three_digits_is_ambiguous(raw: str) -> None:
-    with pytest.raises(AmbiguousValue, match=r"ambiguous.*declare the locale in rfp\.toml"):
+    with pytest.raises(AmbiguousValue, match=r"ambiguous.*decimal_comma = true accepts such numbers"):
         parse_number(raw, "unit price")
 
 

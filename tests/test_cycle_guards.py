@@ -89,7 +89,7 @@ def test_full_cycle_with_award_guards(screened: Path, tmp_path: Path) -> None:
     ok(rf(ws, "evaluate", "import", "evaluations"))
     ranked = ok(rf(ws, "evaluate", "rank")).stdout
     assert "outlier: E3 gave xinrui 3 on security (panel median 8, 5 away)" in ranked
-    assert "the winner changes if its weight" in ranked
+    assert "Sensitivity: no single weight change within ±50% changes the winner" in ranked
     refused(rf(ws, "award"), "this RFP has a trial run")
     refused(rf(ws, "trial", "import", "trial"), "`rfpflow trial import` is for a cycle that is trial run")
     assert "huaxin, xinrui" in ok(rf(ws, "shortlist")).stdout
@@ -108,8 +108,9 @@ def test_full_cycle_with_award_guards(screened: Path, tmp_path: Path) -> None:
     award = ok(rf(ws, "award", "--vendor", "huaxin", "--justification", "continuity of service during peak season",
                   now=AWARD)).stdout
     assert "Recommended: 上海华信客户服务有限公司 (huaxin)" in award
-    assert "Standstill period ends 2027-04-22" in award
-    refused(rf(ws, "award", "confirm", now=AWARD), "the standstill period ends on 2027-04-22")
+    assert ("Standstill period ends at the end of 2027-04-22; from 2027-04-23T00:00:00+08:00 (Asia/Shanghai): "
+            "rfpflow award confirm") in award
+    refused(rf(ws, "award", "confirm", now=AWARD), "the standstill period runs until the end of 2027-04-22")
     ok(rf(ws, "award", "confirm", now=AFTER_STANDSTILL))
     log = json.loads(ok(rf(ws, "log", "--json")).stdout)
     recommended = next(e for e in log if e["kind"] == "award.recommended")

@@ -7,6 +7,7 @@ test names the one problem it expects, where it is, and that nothing else was re
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -166,9 +167,10 @@ def test_booleans(tmp_path: Path) -> None:
 
 def test_two_timeline_steps_on_the_same_day_are_in_order(tmp_path: Path) -> None:
     base = BASE.replace("bid_deadline = 2027-03-01", "issue_date = 2027-03-01\nbid_deadline = 2027-03-01T17:00:00")
+    base = base.replace('currency = ', 'timezone = "Europe/Berlin"\ncurrency = ', 1)  # no offset: the buyer's zone
     rfp = load(tmp_path, base=base)
     assert rfp.timeline.issue_date == dt.date(2027, 3, 1)
-    assert rfp.timeline.bid_deadline == dt.datetime(2027, 3, 1, 17, 0)
+    assert rfp.timeline.bid_deadline == dt.datetime(2027, 3, 1, 17, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
 
 
 def test_a_step_one_day_before_the_previous_one(tmp_path: Path) -> None:
@@ -180,7 +182,10 @@ def test_a_step_one_day_before_the_previous_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("bid_deadline = '2027-03-01'", "must be a date, got '2027-03-01' (text) (write it without quotes: 2026-03-01)"),
+    ("bid_deadline = '2027-03-01'", "must be a date, got '2027-03-01' (text) (write it without quotes: 2027-03-01)"),
+    ("bid_deadline = '2027/3/1'", "must be a date, got '2027/3/1' (text) (write it without quotes: 2027-03-01)"),
+    ("bid_deadline = 'next Friday'",
+     "must be a date, got 'next Friday' (text) (write it without quotes: 2026-03-01)"),
     ("bid_deadline = 17:00:00", "must be a date, got a time of day"),
     ("bid_deadline = 5", "must be a date, got 5"),
 ])
@@ -261,12 +266,17 @@ def test_bid_sourced_criteria_need_a_field_and_a_rule(tmp_path: Path) -> None:
         ("14", "criteria.a.source", "a field or rule is only used when source = \"bid\", not 'judgement'")]
 
 
+SCALE = "must be [lowest, highest] with lowest < highest, got "
+
+
 @pytest.mark.parametrize(("scale", "found"), [
     ("[1, 5]", []),
-    ("[5, 5]", [("17", "criteria.a.scale", "must be [lowest, highest] with lowest < highest, got a list")]),
-    ("[0, 10, 20]", [("17", "criteria.a.scale", "must be [lowest, highest] with lowest < highest, got a list")]),
-    ("[0, true]", [("17", "criteria.a.scale", "must be [lowest, highest] with lowest < highest, got a list")]),
-    ("[0, inf]", [("17", "criteria.a.scale", "must be [lowest, highest] with lowest < highest, got a list")]),
+    ("[5, 5]", [("17", "criteria.a.scale", SCALE + "[5, 5]")]),
+    ("[10, 0]", [("17", "criteria.a.scale", SCALE + "[10, 0] (reversed; write scale = [0, 10], and direction = "
+                  "\"cost\" if a lower value is better)")]),
+    ("[0, 10, 20]", [("17", "criteria.a.scale", SCALE + "[0, 10, 20]")]),
+    ("[0, true]", [("17", "criteria.a.scale", SCALE + "[0, true (a boolean)]")]),
+    ("[0, inf]", [("17", "criteria.a.scale", SCALE + "[0, inf]")]),
 ])
 def test_scale(tmp_path: Path, scale: str, found: list) -> None:
     extra = f'[criteria.a]\nname = "A"\nweight = 100\nscale = {scale}\n'

@@ -179,7 +179,12 @@ def test_the_evaluation_report_shows_scores_outliers_and_sensitivity_with_number
     md = render(tmp_path)["evaluation-report.md"]
     assert "| Acme Services | 8.0 | — | — | 8.00 | 21.0 |" in md  # E1's score, the consensus, the points
     assert "scored Beta BPO 2.0 on “Team and staffing”; the panel median was 7.0, a distance of 5.0" in md
-    assert "from 20.0 to 31.4; Beta BPO would lead" in md
+    assert "No single weight change within ±50% changes the winner." in md  # 20.0 -> 31.4 is beyond +50 %
+    view = sample_view()
+    view["evaluation"]["sensitivity"][0]["new_weight"] = 28.0
+    md = render(tmp_path, view, out="near")["evaluation-report.md"]
+    assert ("* Team and staffing: if its weight moves from 20.0 to 28.0, Beta BPO would lead instead of "
+            "Acme Services.") in md
 
 
 def test_departing_from_the_ranking_prints_the_justification(tmp_path: Path) -> None:

@@ -82,14 +82,20 @@ def test_reference_date_is_the_contract_start_then_the_decision_then_today(timel
 
 
 @pytest.mark.parametrize(("year", "outcome", "age"), [
-    (2018, "pass", 10),  # at the limit
     (2019, "fail", 9),   # one short
-    (2017, "pass", 11),  # one over
+    (2017, "pass", 11),  # one over: 10 full years whatever the date
 ])
 def test_min_years_at_the_limit(year: int, outcome: str, age: int) -> None:
     b = bid(fields={"year_established": year}, cells={"year_established": "Company!C7"})
     assert check("min_years", b, gate("min_years", years=10)) == result(
         outcome, f"established {year}: {age} years, 10 required", ("V1.xlsx: Company!C7",))
+
+
+def test_min_years_a_year_without_a_date_at_the_limit_needs_review() -> None:
+    b = bid(fields={"year_established": 2018}, cells={"year_established": "Company!C7"})
+    assert check("min_years", b, gate("min_years", years=10)) == result(
+        "review", "established 2018 (a year, no date): 9 or 10 full years on 2028-03-01 depending on the date, "
+        "10 required; ask the vendor for the date of establishment", ("V1.xlsx: Company!C7",))
 
 
 def test_min_years_is_counted_to_the_decision_date_when_no_contract_start() -> None:
@@ -186,9 +192,16 @@ def test_every_expired_certificate_is_named_and_review_when_the_gate_says_so() -
 
 
 def test_an_expired_certificate_does_not_hide_a_valid_one_after_it() -> None:
-    b = bid(certifications=(cert("ISO 9001", dt.date(2020, 1, 1)), cert("iso9001")))
+    b = bid(certifications=(cert("ISO 9001", dt.date(2020, 1, 1)), cert("iso9001", dt.date(2030, 1, 1))))
     assert check("certification", b, gate("certification", any_of=["ISO 9001"])) == result(
-        "pass", "iso9001 declared", kind="certification")
+        "pass", "iso9001 declared, valid until 2030-01-01", kind="certification")
+
+
+def test_a_certificate_without_an_expiry_date_needs_review_never_a_pass() -> None:
+    b = bid(certifications=(cert("ISO 27001", None, "Certs!B3"),))
+    assert check("certification", b, gate("certification", any_of=["ISO 27001"])) == result(
+        "review", "ISO 27001 declared without an expiry date: whether it is valid on 2028-03-01 cannot be "
+        "checked; ask the vendor for the certificate", ("V1.xlsx: Certs!B3",), kind="certification")
 
 
 @pytest.mark.parametrize(("declared", "wanted", "outcome"), [
@@ -198,8 +211,8 @@ def test_an_expired_certificate_does_not_hide_a_valid_one_after_it() -> None:
     ("CMMI-DEV ML3", "cmmi ml3", "pass"),
 ])
 def test_certificate_names_match_by_tokens(declared: str, wanted: str, outcome: str) -> None:
-    b = bid(certifications=(cert(declared),))
-    reason = f"{declared} declared" if outcome == "pass" else f"none of {wanted} declared"
+    b = bid(certifications=(cert(declared, dt.date(2030, 1, 1)),))
+    reason = f"{declared} declared, valid until 2030-01-01" if outcome == "pass" else f"none of {wanted} declared"
     assert check("certification", b, gate("certification", any_of=[wanted])) == result(
         outcome, reason, kind="certification")
 
@@ -230,10 +243,16 @@ def test_every_mandatory_answer_accepted_passes() -> None:
         "pass", "every mandatory requirement accepted", kind="mandatory_answers")
 
 
-def test_a_mandatory_answer_missing_entirely_fails_without_evidence() -> None:
+def test_a_mandatory_answer_missing_entirely_needs_review_without_evidence() -> None:
     b = bid(answers=answers(Q2=("Agree", "Q!D5")))
     assert check("mandatory_answers", b, rfp=WITH_QUESTIONS) == result(
-        "fail", "Q1 not answered", kind="mandatory_answers")
+        "review", "Q1 not answered", kind="mandatory_answers")
+
+
+def test_a_blank_mandatory_answer_needs_review_citing_its_cell() -> None:
+    b = bid(answers=answers(Q1=("  ", "Q!D4"), Q2=("Agree", "Q!D5")))
+    assert check("mandatory_answers", b, rfp=WITH_QUESTIONS) == result(
+        "review", "Q1 not answered", ("V1.xlsx: Q!D4",), kind="mandatory_answers")
 
 
 def test_blank_and_wrong_answers_fail_citing_their_cells() -> None:

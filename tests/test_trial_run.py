@@ -241,10 +241,10 @@ def test_xlsx_with_title_row_percent_cells_and_messy_values(env: Env) -> None:
     measurements = env.read(path)
     assert measurements is not None
     assert [(m.day, m.vendor_id, m.kpi_id, m.value, m.place) for m in measurements] == [
-        (dt.date(2027, 3, 15), "V1", "service_level", 85.0, "trial/pilot.xlsx:Data!D4"),
-        (dt.date(2027, 3, 15), "V1", "abandonment", 4.5, "trial/pilot.xlsx:Data!D5"),
-        (dt.date(2027, 3, 15), "V1", "fcr", 72.0, "trial/pilot.xlsx:Data!D6"),
-        (dt.date(2027, 3, 16), "V2", "csat", 88.0, "trial/pilot.xlsx:Data!D8"),
+        (dt.date(2027, 3, 15), "V1", "service_level", 85.0, "trial/pilot.xlsx:Data!A4"),
+        (dt.date(2027, 3, 15), "V1", "abandonment", 4.5, "trial/pilot.xlsx:Data!A5"),
+        (dt.date(2027, 3, 15), "V1", "fcr", 72.0, "trial/pilot.xlsx:Data!A6"),
+        (dt.date(2027, 3, 16), "V2", "csat", 88.0, "trial/pilot.xlsx:Data!A8"),
     ]
 
 

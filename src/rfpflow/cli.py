@@ -9,6 +9,7 @@ Start-up imports neither openpyxl nor jinja2; commands import what they use.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -212,14 +213,17 @@ def validate_command(app: App, as_json: bool) -> None:
 @cli.command("new")
 @click.argument("target", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--profile", default="generic", show_default=True, help="The profile to start from.")
-@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--language", type=click.Choice(["en", "zh"]), default=None,
+              help="The language, for a profile that has several (default: en); one with a single language "
+                   "is made in it.")
 @click.pass_obj
-def new_command(app: App, target: Path, profile: str, language: str) -> None:
+def new_command(app: App, target: Path, profile: str, language: str | None) -> None:
     """Start a cycle: a workspace folder with a commented rfp.toml from a profile."""
-    from rfpflow.workspace import create_workspace
+    from rfpflow.workspace import create_workspace, profile_language
 
-    path = create_workspace(target, app.host, profile=profile, language=language)
-    click.echo(f"Created {path}/rfp.toml from profile {profile!r} ({language}).")
+    chosen = profile_language(app.host, profile, language)
+    path = create_workspace(target, app.host, profile=profile, language=chosen)
+    click.echo(f"Created {path}/rfp.toml from profile {profile!r} ({chosen}).")
     click.echo(f"Next: edit it, then `rfpflow -C {target} validate` and `rfpflow -C {target} issue`.")
 
 
@@ -354,7 +358,8 @@ def _print_screening(results: list[Any]) -> None:
 def screen_resolve_command(app: App, vendor: str, gate: str, decision: str, reason: str) -> None:
     """Settle a needs-review screening outcome."""
     stored = _cycle(app).resolve(vendor, gate, decision, reason)
-    click.echo(f"{vendor} {gate}: {stored.result.outcome} -> {decision} ({reason})")
+    was = stored.resolution.was if stored.resolution and stored.resolution.was else stored.result.outcome
+    click.echo(f"{vendor} {gate}: {was} -> {decision} ({reason})")
 
 
 def _print_import(report: Any, noun: str = "") -> None:
@@ -418,16 +423,23 @@ def evaluate_rank_command(app: App) -> None:
         click.echo(f"  tied on score and price: {', '.join(group)}")
     for note in result["notes"]:
         click.echo(f"  note: {note}")
+    if result.get("panel_size", 3) < 3:
+        click.echo(f"  outliers: not looked for; {result['panel_size']} evaluator(s) scored and at least three "
+                   "are needed")
     for o in result["outliers"]:
         click.echo(style(f"  outlier: {o['evaluator']} gave {o['vendor']} {o['score']:g} on {o['criterion']} "
                          f"(panel median {o['median']:g}, {o['distance']:g} away)", fg="yellow"))
-    click.echo("Sensitivity (smallest weight change that changes the winner):")
-    movable = [c for c in result["sensitivity"] if c["new_weight"] is not None]
-    for change in movable:
-        click.echo(f"  {change['text']}")
-    steady = len(result["sensitivity"]) - len(movable)
-    if steady:
-        click.echo(f"  no weight change of the other {steady} criteria changes the winner")
+    from rfpflow.documents.view import decisive_changes
+
+    leader = result.get("sensitivity_leader")
+    decisive = decisive_changes(result["sensitivity"], leader)
+    if not decisive:
+        click.echo("Sensitivity: no single weight change within ±50% changes the winner")
+    else:
+        click.echo(f"Sensitivity (weight changes within ±50% that change the winner, now {leader}):")
+        for change in decisive:
+            click.echo(f"  {change['criterion']}: if its weight moves from {_fmt(change['current_weight'])} to "
+                       f"{_fmt(change['new_weight'])}, {change['new_winner']} would lead")
 
 
 @cli.command("shortlist")
@@ -474,7 +486,8 @@ def award_group(ctx: click.Context, vendor: str | None, justification: str) -> N
     """The final ranking and the award recommendation; `award confirm` after the standstill."""
     if ctx.invoked_subcommand is not None:
         return
-    view = _cycle(ctx.obj).award(vendor=vendor, justification=justification)
+    cycle = _cycle(ctx.obj)
+    view = cycle.award(vendor=vendor, justification=justification)
     click.echo("Final ranking:")
     for row in view["ranking"]:
         click.echo(f"  {row['rank']:>2}. {row['vendor']:<24} {_fmt(row['total']):>7}")
@@ -482,7 +495,12 @@ def award_group(ctx: click.Context, vendor: str | None, justification: str) -> N
     if view["justification"]:
         click.echo(f"Justification: {view['justification']}")
     if view["standstill_ends"]:
-        click.echo(f"Standstill period ends {view['standstill_ends']}; then: rfpflow award confirm")
+        from rfpflow.workflow import buyer_zone, period_end, when
+
+        zone = buyer_zone(cycle.current_rfp())
+        opens = when(period_end(dt.date.fromisoformat(view["standstill_ends"]), zone), zone)
+        click.echo(f"Standstill period ends at the end of {view['standstill_ends']}; "
+                   f"from {opens}: rfpflow award confirm")
 
 
 @award_group.command("confirm")
@@ -575,6 +593,8 @@ def status_command(app: App, as_json: bool) -> None:
         for outcome in screening["vendors"].values():
             counts[outcome] = counts.get(outcome, 0) + 1
         click.echo("  screening: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))
+    for item in (report.get("stale") or {}).values():
+        click.echo(f"  out of date: {item['result']} (its inputs changed); run `{item['run']}` again")
     click.echo(f"Next: {report['next']}")
 
 

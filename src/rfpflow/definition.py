@@ -34,10 +34,13 @@ if TYPE_CHECKING:
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+#: Three letters people write for a currency that are not its ISO 4217 code.
+CURRENCY_ALIASES = {"RMB": "CNY", "YUA": "CNY", "NTD": "TWD", "UKP": "GBP", "STG": "GBP", "YEN": "JPY",
+                    "RUR": "RUB", "EUD": "EUR", "SFR": "CHF", "HKD$": "HKD"}
 WEIGHT_TOLERANCE = 1e-6
 
 TOP_KEYS = {
-    "format", "id", "title", "buyer", "category", "currency", "language", "profile",
+    "format", "id", "title", "buyer", "category", "currency", "language", "profile", "timezone",
     "contract_value", "budget_ceiling", "two_envelope", "decimal_comma", "timeline",
     "criteria", "gates", "pricing", "questionnaire", "trial", "evaluators", "scoring",
     "shortlist", "award", "plugins", "import",
@@ -203,7 +206,9 @@ class _DefinitionReader:
         if isinstance(value, dt.time):
             self.problem(path, "must be a date, got a time of day")
             return None
-        hint = " (write it without quotes: 2026-03-01)" if isinstance(value, str) else ""
+        hint = ""
+        if isinstance(value, str):
+            hint = f" (write it without quotes: {_unquoted_date(value)})"
         self.problem(path, f"must be a date, got {_describe(value)}{hint}")
         return None
 
@@ -218,6 +223,24 @@ class _DefinitionReader:
         return tuple(value)
 
 
+def _unquoted_date(text: str) -> str:
+    """The user's own quoted date as a TOML date, when it is one; else an example in that form."""
+    stripped = text.strip()
+    for parse in (dt.datetime.fromisoformat, dt.date.fromisoformat):
+        try:
+            parse(stripped)
+        except ValueError:
+            continue
+        return stripped.replace(" ", "T", 1) if "T" not in stripped and " " in stripped else stripped
+    found = re.fullmatch(r"(\d{4})[./](\d{1,2})[./](\d{1,2})", stripped)
+    if found:
+        try:
+            return dt.date(*(int(g) for g in found.groups())).isoformat()
+        except ValueError:
+            pass
+    return "2026-03-01"
+
+
 def _finite(value: float) -> bool:
     try:
         return math.isfinite(value)
@@ -227,6 +250,24 @@ def _finite(value: float) -> bool:
 
 def _date_key(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _impossible_date(line: str, table: str = "") -> str | None:
+    """``timeline.x: 2027-02-30 is not a date: February 2027 has 28 days`` for a TOML line holding one."""
+    import calendar
+
+    found = re.search(r"^\s*([A-Za-z0-9_.-]+)\s*=\s*(\d{4})-(\d{2})-(\d{2})", line)
+    if found is None:
+        return None
+    key = f"{table}.{found.group(1)}" if table else found.group(1)
+    year, month, day = int(found.group(2)), int(found.group(3)), int(found.group(4))
+    written = f"{found.group(2)}-{found.group(3)}-{found.group(4)}"
+    if not 1 <= month <= 12:
+        return f"{key}: {written} is not a date: there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return (f"{key}: {written} is not a date: {calendar.month_name[month]} {year} has {days} days")
+    return None
 
 
 @attrs.frozen
@@ -264,6 +305,14 @@ def read_toml(path: Path, display_name: str | None = None, *, raw: bytes | None 
             raise DefinitionError(f"{name}:{last}: not valid TOML: the file ends in the middle of a value "
                                   "(an unclosed list, table or string?)") from None
         where = f"{name}:{found.group(1)}" if found else name
+        if found:
+            lines = text.split("\n")
+            number = int(found.group(1))
+            tables = [m.group(1).strip() for line in lines[:number - 1]
+                      if (m := re.match(r"^\s*\[+([^\]]+)\]+\s*(#.*)?$", line))]
+            bad = _impossible_date(lines[number - 1], tables[-1] if tables else "")
+            if bad:
+                raise DefinitionError(f"{where}: {bad}") from None
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "syntax error"
         if found:
             detail += f" (column {found.group(2)})"
@@ -308,7 +357,7 @@ def check_rfp(path: Path | str, *, context: RunContext | None = None,
     path = Path(path)
     loaded = read_toml(path, raw=text.encode("utf-8") if text is not None else None)
     reader = _DefinitionReader(path.name, loaded.index)
-    rfp = _build_rfp(loaded.data, reader, path.parent)
+    rfp = _build_rfp(loaded.data, reader, path.parent, default_zone=_profile_zone(loaded.data, context))
     structural_errors = bool(reader.problems)
     if context is not None:
         rfp = attrs.evolve(_apply_preset(rfp, context), source=path.name)
@@ -350,7 +399,46 @@ def _apply_preset(rfp: model.Rfp, context: RunContext) -> model.Rfp:
 # ---------------------------------------------------------------------------
 
 
-def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> model.Rfp:
+def _profile_zone(data: Mapping[str, Any], context: RunContext | None) -> str | None:
+    """The default time zone of the profile rfp.toml names (None without one, or without plugins)."""
+    name = data.get("profile", "generic")
+    if context is None or not isinstance(name, str):
+        return None
+    profile = context.host.profiles().get(name)
+    return profile.timezone if profile is not None else None
+
+
+def _timezone(c: _DefinitionReader, data: Mapping[str, Any], default: str | None) -> str | None:
+    """The buyer's IANA time zone: rfp.toml's ``timezone``, else the profile's default."""
+    if "timezone" not in data:
+        return default
+    name = c.text(data, "timezone", "timezone")
+    if name is None:
+        return None
+    if zone_of(name) is None:
+        import zoneinfo
+
+        known = sorted(zoneinfo.available_timezones())
+        c.problem("timezone", f"{name!r} is not an IANA time zone{suggest(name, known)}; "
+                  "write the buyer's zone as Region/City, e.g. Asia/Shanghai, Europe/Berlin, UTC")
+        return None
+    return name
+
+
+def zone_of(name: str | None) -> dt.tzinfo | None:
+    """The zone for an IANA name, or None when the name is missing or unknown."""
+    import zoneinfo
+
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path, *,
+               default_zone: str | None = None) -> model.Rfp:
     """Build the RFP from what could be read; the caller rejects it if ``c`` found errors."""
     c.unknown_keys(data, TOP_KEYS, "")
     fmt = c.integer(data, "format", "format", default=1)
@@ -363,6 +451,9 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
     category = c.text(data, "category", "category", required=True, choices=model.CATEGORIES)
     currency = c.text(data, "currency", "currency", required=True, pattern=CURRENCY_PATTERN,
                       hint=": use the 3-letter ISO 4217 code, e.g. CNY, EUR, USD")
+    if currency in CURRENCY_ALIASES:
+        c.problem("currency", f"{currency!r} is not an ISO 4217 code; write currency = "
+                  f"\"{CURRENCY_ALIASES[currency]}\"")
     language = c.text(data, "language", "language", default="en", choices=model.LANGUAGES)
     profile = c.text(data, "profile", "profile", default="generic")
     contract_value = c.decimal(data, "contract_value", "contract_value")
@@ -370,7 +461,9 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
     two_envelope = c.boolean(data, "two_envelope", "two_envelope")
     decimal_comma = c.boolean(data, "decimal_comma", "decimal_comma")
 
-    timeline = _timeline(c, c.table(data, "timeline", "timeline"))
+    timezone = _timezone(c, data, default_zone)
+    timeline = _timeline(c, c.table(data, "timeline", "timeline"), timezone,
+                         zone_declared="timezone" in data)
     scoring_table = data.get("scoring", {}) if isinstance(data.get("scoring"), dict) else {}
     ahp_table = scoring_table.get("ahp")
     criteria = _criteria(c, c.table(data, "criteria", "criteria"), ahp=isinstance(ahp_table, dict))
@@ -389,6 +482,9 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
         top=c.integer(shortlist_table, "top", "shortlist.top", minimum=1),
         min_score=c.number(shortlist_table, "min_score", "shortlist.min_score", minimum=0),
     )
+    if shortlist.min_score is not None and shortlist.min_score > 100:
+        c.problem("shortlist.min_score", f"{shortlist.min_score:g} is above 100: totals are points out of 100, so "
+                  "no bid can reach it; write a score between 0 and 100, e.g. min_score = 70")
     award_table = c.table(data, "award", "award")
     c.unknown_keys(award_table, AWARD_KEYS, "award")
     standstill = c.integer(award_table, "standstill_days", "award.standstill_days", minimum=0)
@@ -410,7 +506,7 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path) -> mo
         budget_ceiling=budget_ceiling, two_envelope=two_envelope, timeline=timeline,
         criteria=criteria, gates=gates, line_items=line_items, questionnaire=questionnaire,
         trial=trial, evaluators=evaluators, scoring=scoring, shortlist=shortlist,
-        standstill_days=standstill, decimal_comma=decimal_comma,
+        standstill_days=standstill, decimal_comma=decimal_comma, timezone=timezone,
         plugin_options=plugin_options, import_mapping=mapping,
     )
     return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
@@ -460,12 +556,27 @@ def _ahp(c: _DefinitionReader, table: dict[str, Any], roots: tuple[model.Criteri
     return tuple(rescale(r, derived[r.id]) for r in roots), report
 
 
-def _timeline(c: _DefinitionReader, table: dict[str, Any]) -> model.Timeline:
+def _timeline(c: _DefinitionReader, table: dict[str, Any], timezone: str | None = None, *,
+              zone_declared: bool = False) -> model.Timeline:
     c.unknown_keys(table, TIMELINE_KEYS, "timeline")
     values: dict[str, Any] = {}
+    zone = zone_of(timezone)
     for key in TIMELINE_KEYS:
-        values[key] = c.date(table, key, f"timeline.{key}", required=key == "bid_deadline",
-                             allow_time=key in ("clarification_deadline", "bid_deadline"))
+        value = c.date(table, key, f"timeline.{key}", required=key == "bid_deadline",
+                       allow_time=key in ("clarification_deadline", "bid_deadline"))
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            if zone is not None:
+                value = value.replace(tzinfo=zone)  # read in the buyer's zone
+            elif not zone_declared:  # (an unknown declared zone is reported once, at `timezone`)
+                written = value.isoformat()
+                c.problem(f"timeline.{key}", f"{written} has no UTC offset and neither rfp.toml nor its profile "
+                          f"gives the buyer's time zone; add timezone = \"Asia/Shanghai\" (the buyer's IANA zone) "
+                          f"at the top of the file, or write the offset: {written}+08:00")
+        values[key] = value
+    start, issued = values.get("contract_start"), values.get("issue_date")
+    if start is not None and issued is not None and _date_key(start) < _date_key(issued):
+        c.problem("timeline.contract_start", f"{_date_key(start).isoformat()} is before issue_date "
+                  f"({_date_key(issued).isoformat()}): the contract cannot start before the RFP is issued")
     order = [k for k in TIMELINE_KEYS if k != "contract_start" and values[k] is not None]
     for earlier, later in itertools.pairwise(order):
         if _date_key(values[later]) < _date_key(values[earlier]):
@@ -524,7 +635,14 @@ def _criterion(c: _DefinitionReader, key: str, value: Any, path: str, seen: dict
                 and raw[0] < raw[1]):
             scale = (float(raw[0]), float(raw[1]))
         else:
-            c.problem(f"{path}.scale", f"must be [lowest, highest] with lowest < highest, got {_describe(raw)}")
+            shown = _describe(raw)
+            if isinstance(raw, list):
+                shown = "[" + ", ".join(_describe(v) for v in raw) + "]"
+                if (len(raw) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+                        and raw[0] > raw[1]):
+                    shown += f" (reversed; write scale = [{raw[1]!r}, {raw[0]!r}], and direction = \"cost\" " \
+                             "if a lower value is better)"
+            c.problem(f"{path}.scale", f"must be [lowest, highest] with lowest < highest, got {shown}")
     children = tuple(
         crit for child_key, child in child_tables.items()
         if (crit := _criterion(c, child_key, child, f"{path}.{child_key}", seen, depth + 1)) is not None
@@ -746,6 +864,64 @@ def _cross_checks(c: _DefinitionReader, criteria: tuple[model.Criterion, ...], i
     award = data.get("scoring", {}).get("award", {}) if isinstance(data.get("scoring"), dict) else {}
     if isinstance(award, dict) and award.get("trial") and not trial.enabled:
         c.problem("scoring.award.trial", "the award gives weight to the trial run, but the RFP has none")
+    priced = [leaf for leaf in leaves if leaf.source.kind == "price"]
+    if isinstance(award, dict) and priced and isinstance(award.get("price"), (int, float)) and award["price"] > 0:
+        total = sum(leaf.weight for leaf in leaves) or 1.0
+        points = sum(leaf.weight for leaf in priced) * 100 / total
+        c.problem("scoring.award.price", f"price is counted twice: criterion {priced[0].id!r} already scores it "
+                  f"in the evaluation ({points:.1f} points of 100), and the award gives price a weight of "
+                  f"{award['price']:g} on top; drop one of them", severity="warning")
+    listed = data.get("questionnaire")
+    questions: list[Any] = listed if isinstance(listed, list) else []
+    question_ids = [str(q.get("id")) for q in questions if isinstance(q, dict) and q.get("id")]
+    known = _bid_fields(data) | set(question_ids)
+    for leaf in leaves:
+        field, rule = leaf.source.field, leaf.source.rule
+        if leaf.source.kind != "bid" or not field:
+            continue
+        path = f"criteria.{leaf.id}.field"
+        for crit in criteria:  # the leaf's full path, for the line number
+            trail = _path_to(crit, leaf.id)
+            if trail:
+                path = "criteria." + ".".join(trail) + ".field"
+        if rule == "answer" and field not in question_ids:
+            c.problem(path, f"the answer rule reads question {field!r}, which the questionnaire does not have"
+                      f"{suggest(field, question_ids)}; questions: {', '.join(question_ids) or 'none'}")
+        elif rule != "answer" and field not in known:
+            c.problem(path, f"bids have no field {field!r}{suggest(field, sorted(known))}; "
+                      f"fields: {', '.join(sorted(known))}")
+
+
+def _path_to(node: model.Criterion, target: str) -> list[str]:
+    if node.id == target:
+        return [node.id]
+    for child in node.children:
+        trail = _path_to(child, target)
+        if trail:
+            return [node.id, *trail]
+    return []
+
+
+def _bid_fields(data: Mapping[str, Any]) -> set[str]:
+    """The fields a bid has: the bid workbook's company fields, the computed ones, and any a mapping adds."""
+    from rfpflow.spreadsheets.layout import COMPANY_FIELDS
+
+    fields = {spec.key for spec in COMPANY_FIELDS} | {"years_established", "company_age", "certifications"}
+    mapping = data.get("import", {}).get("mapping") if isinstance(data.get("import"), dict) else None
+
+    def names(value: Any) -> None:
+        if isinstance(value, str):
+            fields.add(value)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                fields.add(str(key))
+                names(item)
+        elif isinstance(value, list):
+            for item in value:
+                names(item)
+
+    names(mapping)
+    return fields
 
 
 # ---------------------------------------------------------------------------
@@ -756,7 +932,8 @@ def _cross_checks(c: _DefinitionReader, criteria: tuple[model.Criterion, ...], i
 def _canonical(value: Any) -> Any:
     if attrs.has(type(value)):
         return {f.name: _canonical(getattr(value, f.name)) for f in attrs.fields(type(value))
-                if f.name not in ("definition_hash", "source")}
+                if f.name not in ("definition_hash", "source")
+                and not (f.name == "timezone" and getattr(value, f.name) is None)}  # hashes before zones
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):

@@ -454,6 +454,10 @@ def _check_scores(rfp: Rfp, vendor_ids: Sequence[str], scores: Sequence[ScoreEnt
     return problems
 
 
+#: Outliers are looked for only where at least this many evaluators scored (a median of two is their midpoint).
+MIN_OUTLIER_PANEL = 3
+
+
 def outlier_review(rfp: Rfp, scores: Sequence[ScoreEntry]) -> list[FlaggedScore]:
     """Evaluators whose score lies further than ``outlier_threshold`` from the panel median.
 
@@ -470,6 +474,8 @@ def outlier_review(rfp: Rfp, scores: Sequence[ScoreEntry]) -> list[FlaggedScore]
             continue
         for vendor in sorted({v for (c, v) in cells if c == crit.id}):
             by_evaluator = cells[(crit.id, vendor)]
+            if len(by_evaluator) < MIN_OUTLIER_PANEL:
+                continue  # with two, each is as far from the median as the other: neither is an outlier
             for o in scoring.outliers(by_evaluator, threshold):
                 found.append(FlaggedScore(o.evaluator, vendor, crit.id, o.score, o.median, o.distance))
     return found

@@ -242,6 +242,9 @@ class Rfp:
     shortlist: ShortlistRule = attrs.field(factory=ShortlistRule)
     standstill_days: int | None = None
     decimal_comma: bool = False
+    #: The buyer's IANA time zone (``Asia/Shanghai``): a date-time without an offset is read in it,
+    #: and deadlines and standstill periods are compared as instants in it. None: not declared.
+    timezone: str | None = None
     plugin_options: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
     import_mapping: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
     definition_hash: str = ""

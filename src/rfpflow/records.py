@@ -31,6 +31,8 @@ class Resolution:
     reason: str
     actor: str
     at: str
+    #: the outcome in force before this decision (the check's own, or an earlier decision's)
+    was: str = ""
 
 
 @attrs.frozen

@@ -32,6 +32,8 @@ class Profile:
     description: str
     # language code -> the text of a commented rfp.toml
     templates: Mapping[str, str] = attrs.field(converter=frozen_map)
+    #: The default buyer's time zone (IANA name) for an rfp.toml made from this profile that declares none.
+    timezone: str | None = None
 
 
 class GateCheck(Protocol):

@@ -40,7 +40,7 @@ from rfpflow.context import Clock, RunContext
 from rfpflow.definition import load_rfp
 from rfpflow.errors import RfpflowError
 from rfpflow.model import Rfp
-from rfpflow.workflow import Cycle, deadline_of
+from rfpflow.workflow import Cycle, buyer_zone, deadline_of
 
 RUN_MARKER = ".rfpflow-run"
 NOT_COPIED = {"out", ".rfpflow", "__pycache__", RUN_MARKER}
@@ -61,7 +61,7 @@ class Timeline:
 
 def sample_times(rfp: Rfp) -> Timeline:
     t = rfp.timeline
-    deadline = deadline_of(t.bid_deadline)
+    deadline = deadline_of(t.bid_deadline, buyer_zone(rfp))
     if deadline is None:
         raise RfpflowError("the sample's rfp.toml has no bid deadline")
     zone = deadline.tzinfo

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,10 +26,11 @@ from typing import Any, TypeVar
 import attrs
 
 from rfpflow.context import Clock, RunContext
-from rfpflow.definition import check_rfp, load_rfp
+from rfpflow.definition import check_rfp, load_rfp, zone_of
 from rfpflow.documents.view import award_view, build_view, evaluation_view, trial_view
 from rfpflow.errors import GuardError, InputFileError, Problem, RfpflowError, StageError
 from rfpflow.model import PRICE_GATE_KINDS, Bid, GateResult, Rfp, Stage, Transition
+from rfpflow.options import suggest
 from rfpflow.records import Resolution, StoredBid, StoredGateResult, summarize
 from rfpflow.spreadsheets.batch import read_bid_files
 from rfpflow.store import (
@@ -56,13 +58,104 @@ STAGE_LABELS = {
 }
 
 
-def deadline_of(value: dt.date | dt.datetime | None) -> dt.datetime | None:
-    """A deadline as an aware date-time: a bare date means the end of that day (UTC)."""
+def buyer_zone(rfp: Rfp | None) -> dt.tzinfo:
+    """The buyer's time zone (rfp.toml's ``timezone``); UTC when the definition declares none."""
+    return (zone_of(rfp.timezone) if rfp is not None else None) or dt.UTC
+
+
+def deadline_of(value: dt.date | dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """A deadline as an aware date-time: a bare date means the end of that day in the buyer's ``zone``."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=dt.UTC)
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    return dt.datetime.combine(value, dt.time(23, 59, 59), tzinfo=zone)
+
+
+def period_end(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """A period "until ``day``" ends at the end of that day in the buyer's zone: the first instant after it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), tzinfo=zone)
+
+
+def standstill_over(now: dt.datetime, ends: dt.date, zone: dt.tzinfo) -> bool:
+    """Whether a standstill period "until ``ends``" is over at the instant ``now``."""
+    return now >= period_end(ends, zone)
+
+
+def when(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """An instant as printed to the user: in the buyer's zone, with its offset and the zone's name."""
+    local = moment.astimezone(zone)
+    name = str(zone)
+    return f"{local.isoformat()} ({name})" if name not in ("UTC", "UTC+00:00") else f"{local.isoformat()} (UTC)"
+
+
+#: Every derived result: (its record's collection, key), the command that makes it, what it is called,
+#: and the results it is built on. Each stores the digest of its inputs in the ``digests`` collection;
+#: when the inputs change the result is stale.
+DERIVED: dict[str, tuple[tuple[str, str], str, str]] = {
+    "evaluation": (("evaluation", "result"), "rfpflow evaluate rank", "the ranking (consensus and totals)"),
+    "shortlist": (("shortlist", "vendors"), "rfpflow shortlist", "the shortlist"),
+    "trial": (("trial", "result"), "rfpflow trial evaluate", "the trial-run verdicts"),
+    "award": (("award", "decision"), "rfpflow award", "the award recommendation"),
+}
+#: The documents' stage for each derived result (documents of a stale result are not shown).
+STALE_STAGES = {"evaluation": "evaluation", "trial": "trial-run", "award": "award-recommended"}
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def input_digest(tx: Transaction, result: str) -> str:
+    """The digest of what ``result`` is computed from, as the store holds it now."""
+    if result == "evaluation":  # bids, screening outcomes (who is in) and every evaluator's scores
+        return _digest(tx.all_raw("bids"), tx.all_raw("screening"), tx.all_raw("scores"))
+    if result == "shortlist":
+        return _digest(input_digest(tx, "evaluation"), tx.get_raw("evaluation", "result"))
+    if result == "trial":  # who is shortlisted and what was measured
+        return _digest(tx.get_raw("shortlist", "vendors"), tx.all_raw("measurements"))
+    if result == "award":
+        return _digest(input_digest(tx, "evaluation"), input_digest(tx, "trial"),
+                       tx.get_raw("evaluation", "result"), tx.get_raw("trial", "result"),
+                       tx.get_raw("shortlist", "vendors"))
+    raise RfpflowError(f"internal: no derived result {result!r}")
+
+
+def stamp(tx: Transaction, result: str) -> None:
+    """Record what ``result`` was computed from (after it was stored)."""
+    tx.put("digests", result, {"inputs": input_digest(tx, result)})
+
+
+def stale_results(tx: Transaction) -> dict[str, str]:
+    """The stored results whose inputs changed since they were computed: result -> the command to run again.
+
+    A result built on a stale one is stale too. Results stored before digests existed count as current.
+    """
+    stale: dict[str, str] = {}
+    for name, ((collection, key), command, _label) in DERIVED.items():
+        stored = tx.get_raw("digests", name)
+        if tx.get_raw(collection, key) is None or not isinstance(stored, dict):
+            continue
+        if stored.get("inputs") != input_digest(tx, name):
+            stale[name] = command
+    if "evaluation" in stale:  # later stages built on it
+        for name in ("shortlist", "award"):
+            if tx.get_raw(*DERIVED[name][0]) is not None:
+                stale.setdefault(name, DERIVED[name][1])
+    if "trial" in stale and tx.get_raw(*DERIVED["award"][0]) is not None:
+        stale.setdefault("award", DERIVED["award"][1])
+    return stale
+
+
+def refuse_stale(tx: Transaction, *needed: str) -> None:
+    """Refuse to build on a stale result, naming the command that brings it up to date."""
+    stale = stale_results(tx)
+    for name in needed:
+        if name in stale:
+            raise GuardError(f"{DERIVED[name][2]} is out of date: its inputs changed after `{stale[name]}` ran "
+                             f"(a score sheet, screening outcome or measurement was imported or settled since); "
+                             f"run `{stale[name]}` again first")
 
 
 def file_sha256(path: Path) -> str:
@@ -179,9 +272,12 @@ class Cycle:
         """Render every document the cycle has reached into out/ (after the command committed)."""
         from rfpflow.documents.render import render_documents
 
+        out_dir = self.workspace / "out"
         try:
+            stale = self.stale_results()
+            self._remove_stale_documents(stale, out_dir)
             return render_documents(build_view(self, rfp), self.context.host, workspace=self.workspace,
-                                    out_dir=self.workspace / "out", rfp=rfp)
+                                    out_dir=out_dir, rfp=rfp)
         except RfpflowError as exc:
             raise RfpflowError(f"the command was recorded, but the documents could not be rendered: {exc}\n"
                                "Fix the template and run `rfpflow render`.") from exc
@@ -189,6 +285,23 @@ class Cycle:
             raise RfpflowError(f"the command was recorded, but the documents could not be written to out/: "
                                f"{exc.strerror or exc}. Free some space or make out/ writable, then run "
                                "`rfpflow render`.") from exc
+
+    def stale_results(self) -> dict[str, str]:
+        """The derived results whose inputs changed since they were computed (see :func:`stale_results`)."""
+        with self._reading() as tx:
+            return {} if tx is None else stale_results(tx)
+
+    def _remove_stale_documents(self, stale: dict[str, str], out_dir: Path) -> None:
+        """Documents of a stale result leave out/: a stale number is never left to be read."""
+        stages = {STALE_STAGES[name] for name in stale if name in STALE_STAGES}
+        if not stages or not out_dir.is_dir():
+            return
+        for spec in self.context.host.documents().items.values():
+            if spec.stage in stages:
+                for path in out_dir.iterdir():
+                    stem = path.name.split(".", 1)[0]
+                    if path.is_file() and (stem == spec.name or stem.startswith(f"{spec.name}-")):
+                        path.unlink()
 
     def _transition(self, op: _Operation, command: str, source: Stage, target: Stage) -> None:
         transition = Transition(command, source, target, self.context.actor, self.context.now(),
@@ -299,12 +412,13 @@ class Cycle:
             raise GuardError("accepting a late bid needs a reason: --accept-late --reason \"...\"")
         with self._command("bids import", OPEN_FOR_BIDS) as op:
             rfp = op.rfp
-            deadline = deadline_of(rfp.timeline.bid_deadline)
+            zone = buyer_zone(rfp)
+            deadline = deadline_of(rfp.timeline.bid_deadline, zone)
             now = self.context.now()
             late = deadline is not None and now > deadline
             if late and deadline is not None and not accept_late:
                 raise GuardError(
-                    f"the bid deadline passed at {deadline.isoformat()} (now {now.isoformat()}); "
+                    f"the bid deadline passed at {when(deadline, zone)} (now {when(now, zone)}); "
                     "late bids are refused. To accept one anyway, record why: "
                     "--accept-late --reason \"...\""
                 )
@@ -362,11 +476,12 @@ class Cycle:
     def close(self, *, early_reason: str = "") -> int:
         """issued -> bids closed. Refused before the deadline unless a reason is given."""
         with self._command("close", OPEN_FOR_BIDS) as op:
-            deadline = deadline_of(op.rfp.timeline.bid_deadline)
+            zone = buyer_zone(op.rfp)
+            deadline = deadline_of(op.rfp.timeline.bid_deadline, zone)
             now = self.context.now()
             if deadline is not None and now < deadline and not early_reason:
                 raise GuardError(
-                    f"the bid deadline is {deadline.isoformat()}; vendors may still bid until then. "
+                    f"the bid deadline is {when(deadline, zone)}; vendors may still bid until then. "
                     "Wait, or close early with --early --reason \"...\""
                 )
             stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
@@ -412,17 +527,26 @@ class Cycle:
             raise GuardError('a screening decision needs a reason: --reason "..."')
         # In two-envelope mode the price gates are settled during evaluation, once prices are open.
         with self._command("screen resolve", (Stage.SCREENING, Stage.EVALUATION)) as op:
+            # who and which gate first: a misspelt name is told as such, whatever the stage
+            outcomes = [k for k, _ in op.tx.all("screening")]
+            vendors = sorted({k.split("/", 1)[0] for k in outcomes} | {k for k, _ in op.tx.all("bids")})
+            if vendor not in vendors:
+                raise GuardError(f"unknown vendor {vendor!r}{suggest(vendor, vendors)}; vendors: {', '.join(vendors)}")
+            gates = sorted({k.split("/", 1)[1] for k in outcomes if k.startswith(f"{vendor}/")}
+                           | {g.id for g in op.rfp.gates})
+            if gate not in gates:
+                raise GuardError(f"unknown gate {gate!r}{suggest(gate, gates)}; {vendor}'s gates: {', '.join(gates)}")
             if Stage(op.state.stage) == Stage.EVALUATION and gate not in {g.id for g in price_gates(op.rfp)}:
                 raise StageError("only price gates are settled during evaluation; screening is over")
             data = op.tx.get("screening", f"{vendor}/{gate}")
             if data is None:
-                known = sorted(k for k, _ in op.tx.all("screening") if k.startswith(f"{vendor}/"))
-                hint = (f"; {vendor}'s gates: " + ", ".join(k.split("/", 1)[1] for k in known)) if known else (
-                    f"; vendors: {', '.join(sorted({k.split('/')[0] for k, _ in op.tx.all('screening')}))}")
-                raise GuardError(f"no screening outcome for vendor {vendor!r} and gate {gate!r}{hint}")
+                known = sorted(k for k in outcomes if k.startswith(f"{vendor}/"))
+                hint = (f"; {vendor}'s gates: " + ", ".join(k.split("/", 1)[1] for k in known)) if known else ""
+                raise GuardError(f"no screening outcome for vendor {vendor!r} and gate {gate!r} yet{hint}")
             current = serde.from_data(StoredGateResult, data)
             now = self.context.now().isoformat()
-            updated = attrs.evolve(current, resolution=Resolution(decision, reason, self.context.actor, now))
+            updated = attrs.evolve(current, resolution=Resolution(decision, reason, self.context.actor, now,
+                                                                  was=current.outcome))
             op.tx.put("screening", f"{vendor}/{gate}", updated)
             op.record("screening.resolved", vendor=vendor, gate=gate, was=current.outcome,
                       decision=decision, reason=reason)
@@ -578,6 +702,7 @@ class Cycle:
             result = evaluation_view(rfp, matrix, ranking, outliers, sensitivity, scores)
             op.tx.put("evaluation", "result", result)
             op.tx.put("evaluation", "technical-complete", True)
+            stamp(op.tx, "evaluation")
             op.record("evaluation.ranked", method=ranking.method,
                       ranking=[{"vendor": e.vendor_id, "rank": e.rank, "total": round(e.total_score, 4)}
                                for e in ranking.entries],
@@ -595,6 +720,7 @@ class Cycle:
             result = op.tx.get("evaluation", "result")
             if result is None:
                 raise GuardError("rank the vendors first: `rfpflow evaluate rank`")
+            refuse_stale(op.tx, "evaluation")
             ranking = ranking_from_view(result)
             chosen = evaluation.shortlist(ranking, rfp.shortlist)
             if not chosen:
@@ -603,6 +729,7 @@ class Cycle:
                                  "a trial run needs at least one vendor, and the award cannot skip the trial; "
                                  'cancel the cycle with `rfpflow cancel --reason "..."` and start a new one')
             op.tx.put("shortlist", "vendors", chosen)
+            stamp(op.tx, "shortlist")
             op.record("shortlist.set", vendors=chosen, rule={"top": rfp.shortlist.top,
                                                              "min_score": rfp.shortlist.min_score})
             op.move_to(Stage.TRIAL_RUN, shortlist=chosen)
@@ -618,18 +745,36 @@ class Cycle:
         with self._command("trial import", (Stage.TRIAL_RUN,)) as op:
             rfp = op.rfp
             shortlisted = set(op.tx.get("shortlist", "vendors") or [])
+            # a vendor is named by its id, its legal name or its registration number
+            aliases: dict[str, str] = {}
+            for _key, data in op.tx.all("bids"):
+                bid = serde.from_data(StoredBid, data).bid
+                if bid.vendor_id in shortlisted:
+                    for alias in (bid.vendor_id, bid.vendor_name, str(bid.fields.get("registration_no") or "")):
+                        if alias.strip():
+                            aliases.setdefault(" ".join(alias.split()).casefold(), bid.vendor_id)
 
             def read(path: Path) -> list[Measurement]:
                 rows = self.context.host.first("rfpflow_read_trial_data", list, source=path, rfp=rfp,
                                                context=self.context.with_rfp(rfp), subject=f"file {path.name}")
                 if rows is None:
                     raise InputFileError(f"{path.name}: no installed plugin reads this kind of trial data")
-                bad = [Problem(f"vendor {m.vendor_id!r} is not on the shortlist "
-                               f"({', '.join(sorted(shortlisted))})", file=path.name, place=m.place or None)
-                       for m in rows if not isinstance(m, Measurement) or m.vendor_id not in shortlisted]
+                matched: list[Measurement] = []
+                bad: list[Problem] = []
+                for m in rows:
+                    vendor = aliases.get(" ".join(str(getattr(m, "vendor_id", "")).split()).casefold())
+                    if not isinstance(m, Measurement) or vendor is None:
+                        where = str(getattr(m, "place", "") or "")
+                        prefix = f"{path.name}:"  # the reader's place already names the file
+                        bad.append(Problem(f"vendor {getattr(m, 'vendor_id', m)!r} is not on the shortlist "
+                                           f"({', '.join(sorted(shortlisted))}; by id, legal name or "
+                                           "registration number)",
+                                           file=path.name, place=where.removeprefix(prefix) or None))
+                        continue
+                    matched.append(m if m.vendor_id == vendor else attrs.evolve(m, vendor_id=vendor))
                 if bad:
                     raise InputFileError(f"{path.name}: {len(bad)} problem(s)", bad)
-                return rows
+                return matched
 
             def keep(path: Path, rows: list[Measurement]) -> tuple[str, str]:
                 for m in rows:
@@ -660,6 +805,7 @@ class Cycle:
                 results.append(result)
             op.tx.put("trial", "records", {"results": results})
             op.tx.put("trial", "result", trial_view(rfp, results))
+            stamp(op.tx, "trial")
             op.record("trial.evaluated", verdicts={r.vendor_id: {"passed": r.passed, "score": round(r.score, 4)}
                                                    for r in results})
             return results
@@ -678,6 +824,7 @@ class Cycle:
                 raise GuardError("this RFP has a trial run: `rfpflow shortlist`, then the trial, then the award")
             if op.tx.get("evaluation", "result") is None:
                 raise GuardError("rank the vendors first: `rfpflow evaluate rank`")
+            refuse_stale(op.tx, "evaluation", "shortlist", "trial")
             bids, scores, submitted = self._evaluation_inputs(op.tx)
             trial_scores: dict[str, float] | None = None
             eligible = {b.vendor_id for b in bids}
@@ -726,7 +873,9 @@ class Cycle:
                 raise GuardError(f"the award departs from the ranking (top: {top}) without a justification")
             standstill = None
             if rfp.standstill_days is not None:
-                standstill = self.context.now().date() + dt.timedelta(days=rfp.standstill_days)
+                # counted in the buyer's calendar: "until 22 May" is 22 May where the buyer is
+                standstill = (self.context.now().astimezone(buyer_zone(rfp)).date()
+                              + dt.timedelta(days=rfp.standstill_days))
             decision = attrs.evolve(decision, follows_ranking=decision.vendor_id == top, standstill_ends=standstill,
                                     decided_by=decision.decided_by or self.context.actor)
             names = {b.bid.vendor_id: b.bid.vendor_name
@@ -735,6 +884,7 @@ class Cycle:
             view["decided_at"] = self.context.now().isoformat()  # letters are dated by the decision
             op.tx.put("award", "decision", view)
             op.tx.put("award", "record", decision)
+            stamp(op.tx, "award")
             op.record("award.recommended", vendor=decision.vendor_id, follows_ranking=decision.follows_ranking,
                       justification=decision.justification,
                       standstill_ends=standstill.isoformat() if standstill else None,
@@ -747,10 +897,15 @@ class Cycle:
         """award recommended -> awarded, once the standstill period is over."""
         with self._command("award confirm", (Stage.AWARD_RECOMMENDED,)) as op:
             view = op.tx.get("award", "decision") or {}
+            refuse_stale(op.tx, "award")
             ends = view.get("standstill_ends")
-            if ends and self.context.now().date() < dt.date.fromisoformat(ends):
-                raise GuardError(f"the standstill period ends on {ends}; the award can be confirmed after it "
-                                 "(unsuccessful vendors may challenge it until then)")
+            zone = buyer_zone(op.rfp)
+            now = self.context.now()
+            if ends and not standstill_over(now, dt.date.fromisoformat(ends), zone):
+                raise GuardError(f"the standstill period runs until the end of {ends} "
+                                 f"(unsuccessful vendors may challenge the award until then); the award can be "
+                                 f"confirmed from {when(period_end(dt.date.fromisoformat(ends), zone), zone)} "
+                                 f"(now {when(now, zone)})")
             op.record("award.confirmed", vendor=view.get("vendor"))
             op.move_to(Stage.AWARDED, vendor=view.get("vendor"))
             return str(view.get("vendor"))
@@ -819,6 +974,10 @@ class Cycle:
                 "to_resolve": sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in screening
                                      if r.outcome == "review"),
             }
+        with self._reading() as tx:
+            stale = stale_results(tx) if tx is not None else {}
+        if stale:
+            report["stale"] = {name: {"result": DERIVED[name][2], "run": command} for name, command in stale.items()}
         report["next"] = self._next_step(stage, rfp, report)
         return report
 
@@ -826,9 +985,10 @@ class Cycle:
         if rfp is None and stage not in TERMINAL:
             return 'undo the edit to rfp.toml, or `rfpflow amend --reason "..."`'
         if stage == Stage.ISSUED:
-            deadline = deadline_of(rfp.timeline.bid_deadline) if rfp else None
+            zone = buyer_zone(rfp)
+            deadline = deadline_of(rfp.timeline.bid_deadline, zone) if rfp else None
             if deadline is not None and self.context.now() < deadline:
-                return f"rfpflow bids import bids/   (bids are open until {deadline.isoformat()})"
+                return f"rfpflow bids import bids/   (bids are open until {when(deadline, zone)})"
             return "rfpflow close"
         if stage == Stage.BIDS_CLOSED:
             return "rfpflow screen"
@@ -838,6 +998,10 @@ class Cycle:
                 return (f"rfpflow screen resolve {pending[0]} --decision pass|fail --reason \"...\""
                         f"   ({len(pending)} outcome{'s' if len(pending) != 1 else ''} to settle)")
             return "rfpflow evaluate sheets"
+        stale = report.get("stale") or {}
+        if stage in (Stage.EVALUATION, Stage.TRIAL_RUN) and stale:
+            first = next(iter(stale.values()))
+            return f"{first['run']}   ({first['result']} is out of date: its inputs changed)"
         if stage == Stage.EVALUATION:
             if self.record("evaluation", "result") is not None:
                 return "rfpflow shortlist" if rfp is not None and rfp.trial.enabled else "rfpflow award"

@@ -52,16 +52,28 @@ def check_certification(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, c
     wanted = [str(n) for n in gate.params.get("any_of", [])]
     when = reference_date(rfp, context)
     expired: list[str] = []
+    undated: list[str] = []
+    undated_where: list[str] = []
     for cert in bid.certifications:
         cert_tokens = _tokens(cert.name)
         for name in wanted:
             if _tokens(name) <= cert_tokens:
                 where = (f"{bid.source_file}: {cert.evidence}",) if cert.evidence else ()
-                if cert.expires is not None and cert.expires < when:
+                if cert.expires is None:  # valid on the contract start? nobody can say: never a pass
+                    undated.append(cert.name)
+                    undated_where.extend(where)
+                    break
+                if cert.expires < when:
                     expired.append(f"{cert.name} expires {cert.expires.isoformat()}, before {when.isoformat()}")
-                    continue
-                until = f", valid until {cert.expires.isoformat()}" if cert.expires else ""
-                return _result(bid, gate, True, f"{cert.name} declared{until}", where)
+                    break
+                return _result(bid, gate, True, f"{cert.name} declared, valid until {cert.expires.isoformat()}",
+                               where)
+    if undated:
+        reason = (f"{', '.join(undated)} declared without an expiry date: whether it is valid on "
+                  f"{when.isoformat()} cannot be checked; ask the vendor for the certificate")
+        if expired:
+            reason += "; " + "; ".join(expired) + " (counts as missing)"
+        return _result(bid, gate, None, reason, tuple(undated_where))
     if expired:
         return _result(bid, gate, False, "; ".join(expired) + " (counts as missing)")
     return _result(bid, gate, False, f"none of {', '.join(wanted)} declared")
@@ -72,7 +84,13 @@ def check_min_years(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, conte
     year = bid.fields.get("year_established")
     if not isinstance(year, int):
         return _result(bid, gate, None, "year established not declared")
-    age = reference_date(rfp, context).year - year
+    when = reference_date(rfp, context)
+    age = when.year - year
+    if age == years_needed and years_needed > 0:
+        # a year without a date: founded after this day of the year, it is a year short
+        return _result(bid, gate, None, f"established {year} (a year, no date): {age - 1} or {age} full years on "
+                       f"{when.isoformat()} depending on the date, {years_needed} required; ask the vendor for "
+                       "the date of establishment", _evidence(bid, "year_established"))
     ok = age >= years_needed
     return _result(bid, gate, ok, f"established {year}: {age} years, {years_needed} required",
                    _evidence(bid, "year_established"))
@@ -94,21 +112,23 @@ def _min_amount(field: str, label: str) -> Callable[..., GateResult]:
 def check_mandatory_answers(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rfp, context: RunContext) -> GateResult:
     failures: list[str] = []
     evidence: list[str] = []
+    refused = False
     for question in rfp.questionnaire:
         if not question.mandatory:
             continue
         required = question.required_answer or question.choices[0]
         answer = bid.answer(question.id)
-        if answer is None or not answer.answer:
-            failures.append(f"{question.id} not answered")
+        if answer is None or not answer.answer.strip():
+            failures.append(f"{question.id} not answered")  # blank: needs review, never a pass
         elif answer.answer != required:
             failures.append(f"{question.id} answered {answer.answer!r}, {required!r} required")
+            refused = True
         else:
             continue
         if answer is not None and answer.cell:
             evidence.append(f"{bid.source_file}: {answer.cell}")
     if failures:
-        return _result(bid, gate, False, "; ".join(failures), tuple(evidence))
+        return _result(bid, gate, False if refused else None, "; ".join(failures), tuple(evidence))
     return _result(bid, gate, True, "every mandatory requirement accepted")
 
 

@@ -73,7 +73,7 @@ from rfpflow.hookspecs import hookimpl
 from rfpflow.model import Kpi, KpiAttainment, Rfp, TrialResult
 from rfpflow.options import suggest
 from rfpflow.registry import Measurement
-from rfpflow.spreadsheets.cells import CellValueError, parse_date, parse_number, parse_text
+from rfpflow.spreadsheets.cells import CellValueError, day_first_order, parse_date, parse_number, parse_text
 
 __all__ = [
     "COUNT_UNITS",
@@ -220,13 +220,13 @@ def _is_count(kpi: Kpi) -> bool:
 
 
 def _parse_row(row: _Row, rfp: Rfp, kpis: dict[str, Kpi], kpi_ids: list[str], date1904: bool,
-               problems: list[tuple[str, str]]) -> Measurement | None:
+               problems: list[tuple[str, str]], day_first: bool | None = None) -> Measurement | None:
     """Parse one row; append ``(place, message)`` problems; return the measurement if all is well."""
     ok = True
     day: dt.date | None = None
     vendor = kpi_id = ""
     try:
-        day = parse_date(row.values["date"], "date", date1904=date1904)
+        day = parse_date(row.values["date"], "date", date1904=date1904, day_first=day_first)
     except CellValueError as exc:
         problems.append((row.places["date"], str(exc)))
         ok = False
@@ -350,7 +350,7 @@ def _rows_from_xlsx(path: Path, display: str, problems: list[tuple[str, str]]) -
             if _is_blank_row(raw.values()):
                 continue
             places = {f: f"{sheet}!{get_column_letter(i + 1)}{row_number}" for f, i in columns.items()}
-            places["row"] = f"{display}:{places['value']}"
+            places["row"] = f"{display}:{places['vendor']}"  # the row, told by who it is for
             percent = frozenset(
                 f for f, c in cells.items() if c is not None and "%" in str(getattr(c, "number_format", "") or "")
             )
@@ -379,8 +379,10 @@ def read_trial_file(source: Path, rfp: Rfp, display: str | None = None) -> list[
         rows, date1904 = _rows_from_xlsx(source, name, problems)
     kpis, kpi_ids = _kpi_lookup(rfp)
     measurements: list[Measurement] = []
-    for row in rows or ():
-        m = _parse_row(row, rfp, kpis, kpi_ids, date1904, problems)
+    every = list(rows or ())
+    day_first = day_first_order(row.values.get("date") for row in every)  # 13.04 in the column: day first
+    for row in every:
+        m = _parse_row(row, rfp, kpis, kpi_ids, date1904, problems, day_first)
         if m is not None:
             measurements.append(m)
     if not problems and not measurements:

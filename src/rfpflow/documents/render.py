@@ -47,7 +47,7 @@ from rfpflow.documents.charts import (
     score_chart_svg,
 )
 from rfpflow.documents.labels import label_for
-from rfpflow.documents.view import rank_key, seal_prices, vendor_names
+from rfpflow.documents.view import decisive_changes, rank_key, seal_prices, vendor_names
 from rfpflow.documents.view import ranked as ranked_totals
 from rfpflow.errors import RfpflowError
 from rfpflow.formatting import (
@@ -269,6 +269,7 @@ def prepare_view(view: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(v.get("rfp"), dict):
         v["rfp"] = {}
     rfp = _defaults(v["rfp"], id="", title="", buyer="", category="", currency="", language="en", profile="",
+                    timezone="UTC",
                     contract_value=None, budget_ceiling=None, two_envelope=False, timeline={}, criteria=[],
                     dimensions=[], gates=[], line_items=[], questionnaire=[], kpis=[], evaluators=[], scoring={},
                     standstill_days=None)
@@ -503,6 +504,19 @@ def _letter(view: Mapping[str, Any], vendor: Mapping[str, Any]) -> dict[str, Any
         own = by_eval[vid]
         letter.update(basis="evaluation", rank=own.get("rank"), of=len(totals), score=own.get("total"),
                       winner_score=(by_eval.get(winner) or {}).get("total"))
+    # why, stage by stage: the evaluation rank (the evaluation report's numbers) and the trial verdict
+    letter["evaluation"] = None
+    letter["trial"] = None
+    if letter["basis"] in ("final", "evaluation") and vid in by_eval:
+        own = by_eval[vid]
+        letter["evaluation"] = {"rank": own.get("rank"), "of": len(totals), "score": own.get("total")}
+    trial = next((r for r in ((view.get("trial") or {}).get("results") or []) if str(r.get("vendor")) == vid), None)
+    if trial is not None and letter["basis"] != "screening":
+        must = {str(k.get("id")) for k in (view["rfp"].get("kpis") or []) if k.get("must_have")}
+        missed = [{"name": k.get("name") or k.get("kpi"), "value": k.get("value"), "target": k.get("target"),
+                   "unit": k.get("unit") or "", "must_have": str(k.get("kpi")) in must}
+                  for k in trial.get("kpis") or [] if not k.get("met")]
+        letter["trial"] = {"passed": bool(trial.get("passed")), "score": trial.get("score"), "missed": missed}
     return letter
 
 
@@ -526,9 +540,11 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
                      threshold=threshold)
                 for o in sorted(view["evaluation"]["outliers"],
                                 key=lambda o: (str(o.get("criterion")), str(o.get("vendor")), str(o.get("evaluator"))))]
+    leader = view["evaluation"].get("sensitivity_leader") or next((str(t["vendor"]) for t in ranked), None)
     sensitivity = [dict(s, criterion_name=criteria.get(str(s.get("criterion")), {}).get("name", s.get("criterion")),
-                        new_winner_name=names.get(str(s.get("new_winner")), s.get("new_winner")))
-                   for s in view["evaluation"]["sensitivity"]]
+                        new_winner_name=names.get(str(s.get("new_winner")), s.get("new_winner")),
+                        leader_name=names.get(str(leader), leader))
+                   for s in decisive_changes(view["evaluation"]["sensitivity"], leader)]
     order = {str(t["vendor"]): i for i, t in enumerate(ranked)}
     trial_results = []
     for result in sorted(view["trial"]["results"],
@@ -537,8 +553,14 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
                      must_have=kpis.get(str(k.get("kpi")), {}).get("must_have", False)) for k in result["kpis"]]
         trial_results.append(dict(result, name=names.get(str(result.get("vendor")), str(result.get("vendor"))),
                                   kpis=rows))
-    award_ranking = [dict(r, name=names.get(str(r.get("vendor")), str(r.get("vendor"))))
+    reported = {str(t["vendor"]): t.get("total") for t in view["evaluation"]["totals"]}
+    award_ranking = [dict(r, name=names.get(str(r.get("vendor")), str(r.get("vendor"))),
+                          evaluation_report=reported.get(str(r.get("vendor"))))
                      for r in sorted((award or {}).get("ranking") or [], key=rank_key)]
+    # a later stage that re-scores (price among the finalists) shows both numbers, labelled
+    rescored = any(r["evaluation_report"] is not None and r.get("evaluation") is not None
+                   and round(float(r["evaluation"]), 2) != round(float(r["evaluation_report"]), 2)
+                   for r in award_ranking)
     return {
         "view": view,
         "rfp": view["rfp"],
@@ -557,6 +579,7 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
         "trial_results": trial_results,
         "award": award,
         "award_ranking": award_ranking,
+        "rescored": rescored,
         "winner": next((x for x in view["vendors"] if str(x["id"]) == winner_id), None) if winner_id else None,
         "recipient": recipient,
         "letter": _letter(view, recipient) if recipient is not None else None,

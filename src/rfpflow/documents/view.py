@@ -82,7 +82,7 @@ def rfp_view(rfp: Rfp) -> dict[str, Any]:
     t = rfp.timeline
     return {
         "id": rfp.id, "title": rfp.title, "buyer": rfp.buyer, "category": rfp.category, "currency": rfp.currency,
-        "language": rfp.language, "profile": rfp.profile,
+        "language": rfp.language, "profile": rfp.profile, "timezone": rfp.timezone or "UTC",
         "contract_value": _text(rfp.contract_value), "budget_ceiling": _text(rfp.budget_ceiling),
         "two_envelope": rfp.two_envelope,
         "timeline": {name: _text(getattr(t, name)) for name in
@@ -121,6 +121,8 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
     stage = state.stage if state else Stage.DRAFT.value
     events = cycle.events()
     sealed = prices_sealed(rfp, stage) and not cycle.record("evaluation", "technical-complete")
+    stale_of = getattr(cycle, "stale_results", None)  # optional in CycleRecords: a cycle without digests
+    stale: dict[str, str] = stale_of() if callable(stale_of) else {}
     screening = cycle.screening()
     overall = summarize(screening)
     vendors = []
@@ -153,10 +155,12 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
         "as_of": events[-1].at if events else "",
         "prices_sealed": sealed,
         "vendors": vendors,
-        "evaluation": cycle.record("evaluation", "result"),
-        "shortlist": cycle.record("shortlist", "vendors") or [],
-        "trial": cycle.record("trial", "result"),
-        "award": cycle.record("award", "decision"),
+        "evaluation": None if "evaluation" in stale else cycle.record("evaluation", "result"),
+        "shortlist": [] if "shortlist" in stale else cycle.record("shortlist", "vendors") or [],
+        "trial": None if "trial" in stale else cycle.record("trial", "result"),
+        "award": None if "award" in stale else cycle.record("award", "decision"),
+        # results whose inputs changed since they were computed: never shown (result -> command to run)
+        "stale": dict(sorted(stale.items())),
         "events": [{"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind, "data": e.data, "hash": e.hash}
                    for e in events],
     }
@@ -263,6 +267,26 @@ def ranked(view: Mapping[str, Any]) -> list[dict[str, Any]]:
 # The parts of the view the workflow stores as it goes (evaluation, trial, award).
 
 
+#: Documents report a weight change that changes the winner only within this share of the weight (±50 %).
+SENSITIVITY_RANGE = 0.5
+
+
+def decisive_changes(changes: Sequence[Mapping[str, Any]], leader: str | None = None) -> list[Mapping[str, Any]]:
+    """The stored sensitivity entries that change the winner within ±:data:`SENSITIVITY_RANGE` of the weight.
+
+    An entry without a threshold or a new winner (no weight changes the winner), one beyond the range, and
+    one whose "new" winner is ``leader`` (the vendor already leading) are left out: never a placeholder.
+    """
+    kept = []
+    for change in changes:
+        weight, new, winner = change.get("current_weight"), change.get("new_weight"), change.get("new_winner")
+        if weight is None or new is None or not winner or winner == leader:
+            continue
+        if abs(float(new) - float(weight)) <= SENSITIVITY_RANGE * float(weight) + 1e-9:
+            kept.append(change)
+    return kept
+
+
 def evaluation_view(rfp: Rfp, matrix: Any, ranking: Any, outliers: Sequence[Any], sensitivity: Any,
                     scores: Sequence[Any]) -> dict[str, Any]:
     """The evaluation as plain data for the store, documents and exports."""
@@ -281,11 +305,18 @@ def evaluation_view(rfp: Rfp, matrix: Any, ranking: Any, outliers: Sequence[Any]
         })
     return {
         "method": ranking.method,
+        # the normalisation actually applied: the builtin weighted sum adds criterion points (each score's
+        # position on its scale), TOPSIS always normalises by vector; others use the declared one
+        "normalization": {"weighted-sum": "scale", "topsis": "vector", "lpta": "none"}.get(
+            ranking.method, rfp.scoring.normalization),
         "totals": totals,
         "tied_groups": [list(g) for g in ranking.tied_groups],
         "notes": list(ranking.notes),
+        # how many evaluators scored: with fewer than three, outliers are not looked for (the report says so)
+        "panel_size": len({s.evaluator for s in scores}),
         "outliers": [{"evaluator": o.evaluator, "vendor": o.vendor, "criterion": o.criterion, "score": o.score,
                       "median": o.median, "distance": o.distance} for o in outliers],
+        "sensitivity_leader": sensitivity.winner,
         "sensitivity": [{"criterion": c.criterion, "current_weight": c.weight, "new_weight": c.new_weight,
                          "new_winner": c.new_leader, "text": c.text} for c in sensitivity.changes],
         "scores": [{"evaluator": s.evaluator, "vendor": s.vendor, "criterion": s.criterion, "score": s.score,

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -189,7 +190,8 @@ _MULTIPLIERS = {"万": 4, "萬": 4, "亿": 8, "億": 8}
 
 _EUROPEAN_HINT = (
     "looks like a European number format (comma as decimal separator); "
-    "declare the locale in rfp.toml or write it as {example}"
+    "write it as {example} (rfp.toml's decimal_comma = true accepts such numbers, but only if it is set "
+    "before the RFP is issued)"
 )
 
 
@@ -393,8 +395,8 @@ def _parse_plain_number(s: str, label: str, shown: str, decimal_comma: bool, not
             if point not in s:
                 raise AmbiguousValue(
                     f"{label} {shown} is ambiguous: a comma not followed by groups of three "
-                    "digits is no thousands separator; if it is a decimal comma, declare "
-                    "the locale in rfp.toml, otherwise write the decimals with a point"
+                    "digits is no thousands separator; write the decimals with a point (rfp.toml's "
+                    "decimal_comma = true accepts such numbers, but only if it is set before the RFP is issued)"
                 )
             raise CellValueError(f"{label} {shown} has misplaced thousands separators; write it without them")
         integer = re.sub(r"[., ]", "", integer)
@@ -504,7 +506,27 @@ def _from_serial(serial: float, label: str, shown: str, date1904: bool) -> date:
     raise CellValueError(f"{label} {shown} is a number that is not an Excel date; {_WRITE_ISO}")
 
 
-def parse_date(value: CellValue, label: str, *, date1904: bool = False) -> date:
+def day_first_order(values: Iterable[object]) -> bool | None:
+    """Whether a column of day/month/year dates is day-first (True), month-first (False) or unknown (None).
+
+    One value that can only be read one way (``13.04.2027`` is day-first) decides for the whole
+    column, unless another value can only be read the other way.
+    """
+    day_first = month_first = False
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        m = _DMY_OR_MDY.fullmatch(_normalised(value).lower())
+        if m:
+            first, second = int(m.group(1)), int(m.group(3))
+            day_first = day_first or (first > 12 >= second)
+            month_first = month_first or (second > 12 >= first)
+    if day_first != month_first:
+        return day_first
+    return None
+
+
+def parse_date(value: CellValue, label: str, *, date1904: bool = False, day_first: bool | None = None) -> date:
     """Read a date.
 
     Accepted: ``datetime``/``date`` objects (a time of day is dropped); Excel
@@ -517,8 +539,9 @@ def parse_date(value: CellValue, label: str, *, date1904: bool = False) -> date:
     is ignored); and day/month/year numbers when they can only be read one way
     (``13/04/2026``, ``04/13/2026``, ``04/04/2026``).
 
-    Refused: ``03/04/2026`` (3 April or 4 March?) and two-digit years, with a
-    message asking for YYYY-MM-DD. Raises :class:`MissingValue` when blank.
+    Refused: ``03/04/2026`` (3 April or 4 March?) unless ``day_first`` says which order the
+    column uses (:func:`day_first_order`), and two-digit years, with a message asking for
+    YYYY-MM-DD. Raises :class:`MissingValue` when blank.
     """
     if value is None:
         raise MissingValue(f"{label} is blank")
@@ -541,7 +564,7 @@ def parse_date(value: CellValue, label: str, *, date1904: bool = False) -> date:
         return _from_serial(number, label, shown, date1904)
     if not isinstance(value, str):
         raise CellValueError(f"{label} {shown} is not a date")
-    return _parse_date_text(value, label, shown, date1904)
+    return _parse_date_text(value, label, shown, date1904, day_first)
 
 
 def _eight_digits(s: str, label: str, shown: str) -> date:
@@ -552,7 +575,7 @@ def _month(name: str) -> int | None:
     return _MONTHS.get(name.lower())
 
 
-def _parse_date_text(raw: str, label: str, shown: str, date1904: bool) -> date:
+def _parse_date_text(raw: str, label: str, shown: str, date1904: bool, day_first: bool | None = None) -> date:
     s = _normalised(raw)
     if s[:1] in ("'", "\u2018", "\u2019"):
         s = s[1:].strip()
@@ -580,6 +603,9 @@ def _parse_date_text(raw: str, label: str, shown: str, date1904: bool) -> date:
             return _make_date(year, first, second, label, shown)
         if first > 12 and second > 12:
             raise CellValueError(f"{label} {shown} is not a real calendar date; {_WRITE_ISO}")
+        if day_first is not None:  # the rest of the column shows the order
+            return _make_date(year, second, first, label, shown) if day_first else \
+                _make_date(year, first, second, label, shown)
         a = _make_date(year, second, first, label, shown)
         b = _make_date(year, first, second, label, shown)
         raise AmbiguousValue(

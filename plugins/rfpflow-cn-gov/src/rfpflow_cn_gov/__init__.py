@@ -69,6 +69,7 @@ def rfpflow_register_profiles(register: Callable[[Profile], None]) -> None:
                     "Order 87: price weight floors, no scoring of qualifications, regional/industry records or "
                     "company size, a committee of 5+ with two-thirds experts, no trial run, 废标 below 3 bids.",
         templates={"zh": text},
+        timezone="Asia/Shanghai",
     ))
 
 

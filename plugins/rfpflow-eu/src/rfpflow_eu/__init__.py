@@ -49,6 +49,7 @@ def rfpflow_register_profiles(register: Callable[[Profile], None]) -> None:
         description="Directive 2014/24/EU: exclusion grounds, turnover selection (at most 2x the contract value), "
                     "MEAT award on quality 60 / price 40, abnormally-low review, 10- or 15-day standstill.",
         templates={"en": text},
+        timezone="Europe/Brussels",
     ))
 
 

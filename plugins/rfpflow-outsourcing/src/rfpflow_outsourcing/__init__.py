@@ -61,6 +61,7 @@ def rfpflow_register_profiles(register: Callable[[Profile], None]) -> None:
                     "client reputation (100 points); security, quality and CMMI gates; shortlist of 2 scoring 70+; "
                     "trial run; award 60 % evaluation, 20 % price, 20 % trial.",
         templates={"en": _profile_text("en"), "zh": _profile_text("zh")},
+        timezone="Asia/Shanghai",
     ))
 
 

@@ -67,6 +67,7 @@ def rfpflow_register_profiles(register: Callable[[Profile], None]) -> None:
         description="Technical score St with a 75-point minimum, two envelopes, Sf = 100 x lowest price / price, "
                     "S = 0.8 St + 0.2 Sf; notification of intention to award with its standstill period.",
         templates={"en": text},
+        timezone="Africa/Nairobi",
     ))
 
 
