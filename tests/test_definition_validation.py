@@ -13,9 +13,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from rfpflow import hookimpl
 from rfpflow.definition import check_rfp, load_rfp, read_toml
-from rfpflow.errors import DefinitionError
+from rfpflow.errors import DefinitionError, PluginError, Problem
 from rfpflow.model import Rfp
+from rfpflow.testing import make_context, make_host
 
 BASE = """\
 id = "RFP-1"
@@ -539,3 +541,41 @@ def test_load_rfp_counts_the_problems(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         load(tmp_path, top="format = 2\nzzz = 1\n")
     assert str(caught.value).startswith("rfp.toml: 2 problems in the RFP definition")
+
+
+# -- plugins' checks ----------------------------------------------------------------------
+
+
+class _Crashing:
+    @hookimpl
+    def rfpflow_validate_rfp(self, rfp, context):
+        raise RuntimeError("boom")
+
+
+class _Strict:
+    @hookimpl
+    def rfpflow_validate_rfp(self, rfp, context):
+        return [Problem("buyers must be named in capitals", field="buyer")]
+
+
+def test_a_plugin_crashing_on_a_sound_definition_is_an_error_not_silence(tmp_path: Path) -> None:
+    path = write(tmp_path, "", BASE, "")
+    host = make_host(_Crashing())
+    with pytest.raises(PluginError) as caught:
+        check_rfp(path, context=make_context(host))
+    assert str(caught.value) == "plugin '_Crashing' failed in rfpflow_validate_rfp: RuntimeError: boom"
+
+
+def test_a_plugin_crashing_on_a_broken_definition_leaves_the_structural_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "", BASE, "format = 2\n")
+    rfp, found = check_rfp(path, context=make_context(make_host(_Crashing())))
+    assert rfp is None
+    assert [(p.place, p.field, p.message) for p in found] == [("6", "format", "this rfpflow reads format 1; got 2")]
+
+
+def test_a_plugin_problem_gets_the_file_and_the_line_of_its_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "", BASE, "")
+    rfp, found = check_rfp(path, context=make_context(make_host(_Strict())))
+    assert rfp is None
+    assert [(p.file, p.place, p.field, p.message) for p in found] == [
+        ("rfp.toml", "3", "buyer", "buyers must be named in capitals")]
