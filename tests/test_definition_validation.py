@@ -579,3 +579,40 @@ def test_a_plugin_problem_gets_the_file_and_the_line_of_its_field(tmp_path: Path
     assert rfp is None
     assert [(p.file, p.place, p.field, p.message) for p in found] == [
         ("rfp.toml", "3", "buyer", "buyers must be named in capitals")]
+
+
+# -- AHP weights ----------------------------------------------------------------------------
+
+AHP_CRITERIA = ('[criteria.tech]\nname = "T"\n[criteria.tech.a]\nname = "A"\nweight = 3\n'
+                '[criteria.tech.b]\nname = "B"\nweight = 1\n[criteria.price]\nname = "P"\n')
+
+
+def ahp(tmp_path: Path, table: str) -> list[tuple[str | None, str | None, str]]:
+    return problems(tmp_path, AHP_CRITERIA + "[scoring.ahp]\n" + table, NO_CRITERIA)
+
+
+def test_ahp_weights_rescale_the_sub_criteria(tmp_path: Path) -> None:
+    table = '[scoring.ahp]\ncriteria = ["tech", "price"]\nmatrix = [[1, 3], [0.3333333, 1]]\n'
+    rfp = load(tmp_path, AHP_CRITERIA + table, NO_CRITERIA)
+    assert [(c.id, round(c.weight, 4)) for c in rfp.criteria] == [("tech", 75.0), ("price", 25.0)]
+    assert [(c.id, round(c.weight, 4)) for c in rfp.criteria[0].children] == [("a", 56.25), ("b", 18.75)]
+    assert rfp.scoring.options["ahp"]["criteria"] == ("tech", "price")
+    assert rfp.scoring.options["ahp"]["weights"] == [0.75, 0.25]
+
+
+@pytest.mark.parametrize(("table", "found"), [
+    ('criteria = ["tech"]\nmatrix = [[1]]\n',
+     [("25", "scoring.ahp.criteria", "must list each top-level criterion once: tech, price")]),
+    ('criteria = ["tech", "price", "price"]\nmatrix = [[1]]\n',
+     [("25", "scoring.ahp.criteria", "must list each top-level criterion once: tech, price")]),
+    ('criteria = ["tech", "price"]\nmatrix = [1, 1]\n',
+     [("26", "scoring.ahp.matrix", "must be a square list of lists of numbers, got a list")]),
+    ('criteria = ["tech", "price"]\n',
+     [("24", "scoring.ahp.matrix", "must be a square list of lists of numbers, got None")]),
+    ('criteria = ["tech", "price"]\nmatrix = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]\n',
+     [("26", "scoring.ahp.matrix", "is 3x3 but lists 2 criteria")]),
+    ('criteria = ["tech", "price"]\nmatrix = [[1, 2], [0.5, 1]]\nweights = 1\n',
+     [("27", "scoring.ahp.weights", "unknown key 'weights'")]),
+])
+def test_ahp_problems(tmp_path: Path, table: str, found: list) -> None:
+    assert ahp(tmp_path, table) == found
