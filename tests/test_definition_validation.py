@@ -616,3 +616,20 @@ def test_ahp_weights_rescale_the_sub_criteria(tmp_path: Path) -> None:
 ])
 def test_ahp_problems(tmp_path: Path, table: str, found: list) -> None:
     assert ahp(tmp_path, table) == found
+
+
+def test_a_criterion_that_is_not_a_table(tmp_path: Path) -> None:
+    assert problems(tmp_path, base=NO_CRITERIA, top="criteria = { quality = 3 }\n") == [
+        ("6", "criteria.quality", "must be a table describing the criterion, got 3")]
+
+
+@pytest.mark.parametrize(("value", "described"), [
+    ("{ a = 1 }", "a table"),
+    ("2027-01-01", "2027-01-01 (a date)"),
+    ("2027-01-01T08:00:00", "2027-01-01T08:00:00 (a date-time)"),
+    ("false", "false (a boolean)"),
+    ("1.5", "1.5"),
+])
+def test_wrong_values_are_described_as_people_wrote_them(tmp_path: Path, value: str, described: str) -> None:
+    base = BASE.replace('title = "Cleaning services"', f"title = {value}")
+    assert problems(tmp_path, base=base) == [("2", "title", f"must be text, got {described}")]

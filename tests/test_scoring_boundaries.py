@@ -268,3 +268,22 @@ def test_missing_scores_tie_with_each_other_and_sort_last() -> None:
     candidates = [{"vendor": "x"}, {"vendor": "y"}, {"vendor": "z", "total_score": 0, "price": 5}]
     assert break_ties(candidates) == ("z", "x", "y")
     assert tied_groups(candidates) == (("x", "y"),)
+
+
+def test_a_matrix_that_is_not_a_list_of_rows() -> None:
+    with pytest.raises(ValueError) as caught:
+        rank(5, [1], ["benefit"])  # type: ignore[arg-type]
+    assert str(caught.value) == "matrix must be a list of rows, one per vendor"
+    with pytest.raises(ValueError) as caught:
+        rank([[1]], 1, ["benefit"])  # type: ignore[arg-type]
+    assert str(caught.value) == "weights must be a list of numbers, one per criterion"
+    with pytest.raises(ValueError) as caught:
+        rank([[1]], [1], "benefit")
+    assert str(caught.value) == "directions must be a list of 'benefit' / 'cost', one per criterion"
+
+
+def test_a_negative_cost_next_to_a_zero_is_refused_for_ratio_not_divided() -> None:
+    with pytest.raises(ValueError) as caught:
+        rank([[-1], [0]], [1], ["cost"], normalization="ratio")
+    assert str(caught.value) == ("invalid matrix for 'ratio' normalisation:\n  - criterion 0 has a negative value "
+                                 "(-1 in row 0); 'ratio' normalisation needs values >= 0 (use 'min-max')")
