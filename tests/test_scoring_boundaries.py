@@ -287,3 +287,19 @@ def test_a_negative_cost_next_to_a_zero_is_refused_for_ratio_not_divided() -> No
         rank([[-1], [0]], [1], ["cost"], normalization="ratio")
     assert str(caught.value) == ("invalid matrix for 'ratio' normalisation:\n  - criterion 0 has a negative value "
                                  "(-1 in row 0); 'ratio' normalisation needs values >= 0 (use 'min-max')")
+
+
+def test_a_non_reciprocal_pair_names_the_expected_value() -> None:
+    with pytest.raises(ValueError) as caught:
+        scoring.ahp_weights([[1, 4], [4, 1]])
+    assert str(caught.value) == ("invalid pairwise comparison matrix:\n  - entries [0][1] = 4 and [1][0] = 4 are not "
+                                 "reciprocal (expected [1][0] = 1/4 = 0.25)")
+
+
+def test_ahp_reciprocity_at_the_tolerance() -> None:
+    assert scoring.ahp_weights([[1, 3], [0.3366, 1]]).weights[0] == pytest.approx(0.75, abs=0.01)
+    with pytest.raises(ValueError):
+        scoring.ahp_weights([[1, 3], [0.3367, 1]])
+    with pytest.raises(ValueError) as caught:
+        scoring.ahp_weights([[1.02, 1], [1, 1]])
+    assert str(caught.value) == "invalid pairwise comparison matrix:\n  - diagonal entry [0][0] is 1.02; it must be 1"
