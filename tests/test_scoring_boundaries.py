@@ -303,3 +303,13 @@ def test_ahp_reciprocity_at_the_tolerance() -> None:
     with pytest.raises(ValueError) as caught:
         scoring.ahp_weights([[1.02, 1], [1, 1]])
     assert str(caught.value) == "invalid pairwise comparison matrix:\n  - diagonal entry [0][0] is 1.02; it must be 1"
+
+
+def test_topsis_when_two_overtake_at_once_the_best_just_past_the_point_wins() -> None:
+    # vendors 0 and 2 both overtake vendor 1 at the same weight; vendor 2 leads just past it
+    result = sensitivity([[3, 3], [5, 2], [1, 4]], [1, 1], BB, method="topsis")
+    assert result.winner == 1
+    first, second = result.criteria
+    assert (first.new_winner, second.new_winner) == (2, 2)
+    assert first.new_weight == pytest.approx(0.35454480602834526, abs=1e-12)
+    assert second.new_weight == pytest.approx(0.6454551939716547, abs=1e-12)
