@@ -13,6 +13,8 @@ from typing import Any
 import attrs
 import pytest
 
+from rfpflow import hookimpl, scoring
+from rfpflow.errors import PluginError
 from rfpflow.evaluation import (
     CriterionValue,
     EvaluationError,
@@ -43,6 +45,7 @@ from rfpflow.model import (
     ShortlistRule,
     Timeline,
 )
+from rfpflow.registry import ScoringMethod
 from rfpflow.testing import make_host
 
 HOST = make_host()
@@ -569,3 +572,51 @@ def test_sensitivity_names_the_weight_that_changes_the_winner() -> None:
     assert price.new_weight == pytest.approx(50.0)
     assert price.text == ("price: the winner changes if its weight rises from 40.0 to beyond 50.0 (+10.0 points) — "
                           "V2 would lead")
+
+
+# -- plugins' formulas that misbehave ---------------------------------------------------------------
+
+
+class _Formulas:
+    """A price formula and a ranking method that return what they should not."""
+
+    @hookimpl
+    def rfpflow_register_scoring_methods(self, register):
+        register(ScoringMethod("short", "price", "one point too few", lambda prices, max_points: prices[1:]))
+        register(ScoringMethod("over", "price", "more than the maximum", lambda prices, max_points: [
+            max_points * 2 for _ in prices]))
+        register(ScoringMethod("loud", "ranking", "scores above 1", lambda rows, *a, **k: scoring.RankResult(
+            tuple(1.5 for _ in rows), tuple(1 for _ in rows), (1.0,), "loud", "none")))
+
+
+PLUGGED = make_host(_Formulas())
+
+
+def test_a_price_formula_with_too_few_points_is_a_plugin_error() -> None:
+    plan = rfp(PRICE, scoring=ScoringPlan(price_formula="short"))
+    with pytest.raises(PluginError) as caught:
+        criterion_values(plan, [bid(total="1"), bid("V2", total="2")], [], host=PLUGGED)
+    assert str(caught.value) == ("price formula 'short' returned [2.0] for 2 prices; expected one finite number "
+                                 "per price")
+
+
+def test_price_points_are_capped_at_the_maximum() -> None:
+    plan = rfp(PRICE, scoring=ScoringPlan(price_formula="over"))
+    matrix = criterion_values(plan, [bid(total="1")], [], host=PLUGGED)
+    assert (matrix.value("V1", "c").points, matrix.value("V1", "c").share) == (100.0, 1.0)
+
+
+def test_an_unknown_price_formula_lists_the_known_ones() -> None:
+    plan = rfp(PRICE, scoring=ScoringPlan(price_formula="cheapest"))
+    with pytest.raises(EvaluationError) as caught:
+        criterion_values(plan, [bid(total="1")], [], host=HOST)
+    assert str(caught.value) == "unknown price formula 'cheapest'; available: linear, lowest-ratio"
+
+
+def test_a_ranking_method_scoring_above_one_is_a_plugin_error() -> None:
+    plan = rfp(STAFF, scoring=ScoringPlan(method="loud"))
+    bids = [bid("V1", staff=1)]
+    matrix = criterion_values(plan, bids, [], host=PLUGGED)
+    with pytest.raises(PluginError) as caught:
+        rank_vendors(plan, matrix, bids, host=PLUGGED, submitted_at={})
+    assert str(caught.value) == "ranking method 'loud' returned scores [1.5]; expected 1 numbers from 0 to 1"
