@@ -620,3 +620,28 @@ def test_a_ranking_method_scoring_above_one_is_a_plugin_error() -> None:
     with pytest.raises(PluginError) as caught:
         rank_vendors(plan, matrix, bids, host=PLUGGED, submitted_at={})
     assert str(caught.value) == "ranking method 'loud' returned scores [1.5]; expected 1 numbers from 0 to 1"
+
+
+def test_sensitivity_on_a_criterion_where_every_vendor_is_level() -> None:
+    plan = rfp(STAFF, PRICE40)
+    bids = [bid("V1", staff=50, total="100"), bid("V2", staff=50, total="200")]
+    report = sensitivity_report(plan, criterion_values(plan, bids, [], host=HOST), bids=bids)
+    assert report.winner == "V1"
+    assert [(c.criterion, c.new_weight, c.delta, c.new_leader, c.text) for c in report.changes] == [
+        ("staff", None, None, None, "staff: no weight between 0 and 100 changes the winner (now 60.0)"),
+        ("price", None, None, None, "price: no weight between 0 and 100 changes the winner (now 40.0)")]
+
+
+def test_sensitivity_says_when_the_tie_break_alone_chose_the_leader() -> None:
+    plan = rfp(STAFF, PRICE40)
+    bids = [bid("V1", staff=100, total="200"), bid("V2", staff=100, total="200")]
+    matrix = criterion_values(plan, bids, [], host=HOST)
+    leader = Ranking("weighted-sum", (RankedVendor("V2", 1, 80.0), RankedVendor("V1", 2, 80.0)))
+    report = sensitivity_report(plan, matrix, bids=bids, ranking=leader)
+    assert (report.winner, report.notes) == (
+        "V2", ("every vendor has the same points on every criterion: no weight separates them",))
+    bids = [bid("V1", staff=100, total="200"), bid("V2", staff=90, total="180")]
+    matrix = criterion_values(plan, bids, [], host=HOST)
+    report = sensitivity_report(plan, matrix, bids=bids, ranking=leader)
+    assert report.notes == ("V2 leads the ranking only through the tie-break rule; on scores alone V1 is level or "
+                            "ahead",)
