@@ -645,3 +645,9 @@ def test_sensitivity_says_when_the_tie_break_alone_chose_the_leader() -> None:
     report = sensitivity_report(plan, matrix, bids=bids, ranking=leader)
     assert report.notes == ("V2 leads the ranking only through the tie-break rule; on scores alone V1 is level or "
                             "ahead",)
+
+
+def test_a_certificate_not_in_the_list_earns_nothing() -> None:
+    crit = bid_criterion("present", "", any_of=["ISO 27001"])
+    assert value(crit, certified(Certification("ISO 9001", None, "Certs!B3"))) == cv(
+        0.0, 0.0, ("none of ISO 27001 declared: 0 points",), ())

@@ -223,3 +223,10 @@ def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
 
 def test_other_suffixes_are_not_read(tmp_path: Path) -> None:
     assert trial_run.read_trial_file(tmp_path / "trial.txt", rfp(SL), "trial.txt") is None
+
+
+@pytest.mark.parametrize("text", ["", "\n\n,,,\n"])
+def test_an_empty_file_asks_for_a_header_row(tmp_path: Path, text: str) -> None:
+    assert refused(tmp_path, text, SL) == (
+        "trial.csv: 1 problem in the trial data; nothing was imported",
+        [("1", "the file is empty; it needs a header row: date, vendor, kpi, value")])
