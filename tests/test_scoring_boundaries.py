@@ -313,3 +313,14 @@ def test_topsis_when_two_overtake_at_once_the_best_just_past_the_point_wins() ->
     assert (first.new_winner, second.new_winner) == (2, 2)
     assert first.new_weight == pytest.approx(0.35454480602834526, abs=1e-12)
     assert second.new_weight == pytest.approx(0.6454551939716547, abs=1e-12)
+
+
+@pytest.mark.parametrize(("n", "random_index"), [(3, 0.58), (4, 0.90), (5, 1.12), (6, 1.24), (7, 1.32), (8, 1.41),
+                                                 (9, 1.45), (10, 1.49)])
+def test_the_consistency_ratio_divides_by_saatys_random_index(n: int, random_index: float) -> None:
+    matrix = [[1.0] * n for _ in range(n)]
+    matrix[0][1], matrix[1][0] = 2.0, 0.5  # one judgement off: slightly inconsistent
+    result = scoring.ahp_weights(matrix)
+    assert result.consistency_index > 0
+    assert result.consistency_ratio == pytest.approx(result.consistency_index / random_index, rel=1e-12)
+    assert result.consistency_index == pytest.approx((result.lambda_max - n) / (n - 1), rel=1e-12)
