@@ -633,3 +633,8 @@ def test_a_criterion_that_is_not_a_table(tmp_path: Path) -> None:
 def test_wrong_values_are_described_as_people_wrote_them(tmp_path: Path, value: str, described: str) -> None:
     base = BASE.replace('title = "Cleaning services"', f"title = {value}")
     assert problems(tmp_path, base=base) == [("2", "title", f"must be text, got {described}")]
+
+
+def test_an_unknown_pricing_key(tmp_path: Path) -> None:
+    assert problems(tmp_path, '[pricing]\nitem_file = "items.xlsx"\n') == [
+        ("18", "pricing.item_file", "unknown key 'item_file' (did you mean 'items_file'?)")]
