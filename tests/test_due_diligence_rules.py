@@ -347,3 +347,12 @@ def test_a_company_listed_twice_refuses_the_extract(tmp_path: Path, suffix: str)
         dd.load_extract(path)
     assert [(p.place, p.message) for p in caught.value.problems] == [
         (second, f"registration number {CODE} appears twice (also at {first})")]
+
+
+def test_a_record_that_is_not_an_object_refuses_the_extract(tmp_path: Path) -> None:
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps([3, {"registration_no": CODE, "name": NAME, "status": "存续"}], indent=1),
+                    encoding="utf-8")
+    with pytest.raises(InputFileError) as caught:
+        dd.load_extract(path)
+    assert [(p.place, p.message) for p in caught.value.problems] == [("2", "record 1 must be an object {...}, got int")]
