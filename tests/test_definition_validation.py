@@ -14,9 +14,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from rfpflow import hookimpl
 from rfpflow.definition import check_rfp, load_rfp, read_toml
-from rfpflow.errors import DefinitionError
+from rfpflow.errors import DefinitionError, PluginError, Problem
 from rfpflow.model import Rfp
+from rfpflow.testing import make_context, make_host
 
 BASE = """\
 id = "RFP-1"
@@ -380,8 +382,8 @@ def test_a_missing_items_file_is_a_problem_of_that_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[pricing]\nitems_file = "nowhere.xlsx"\n', BASE, "")
     rfp, found = check_rfp(path)
     assert rfp is None
-    assert [(p.file, p.place, p.field) for p in found] == [("nowhere.xlsx", None, None)]
-    assert "nowhere.xlsx" in found[0].message
+    assert [(p.file, p.place, p.field, p.message) for p in found] == [
+        ("nowhere.xlsx", None, None, "nowhere.xlsx: file not found")]
 
 
 # -- questionnaire -------------------------------------------------------------
@@ -549,3 +551,100 @@ def test_load_rfp_counts_the_problems(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         load(tmp_path, top="format = 2\nzzz = 1\n")
     assert str(caught.value).startswith("rfp.toml: 2 problems in the RFP definition")
+
+
+# -- plugins' checks ----------------------------------------------------------------------
+
+
+class _Crashing:
+    @hookimpl
+    def rfpflow_validate_rfp(self, rfp, context):
+        raise RuntimeError("boom")
+
+
+class _Strict:
+    @hookimpl
+    def rfpflow_validate_rfp(self, rfp, context):
+        return [Problem("buyers must be named in capitals", field="buyer")]
+
+
+def test_a_plugin_crashing_on_a_sound_definition_is_an_error_not_silence(tmp_path: Path) -> None:
+    path = write(tmp_path, "", BASE, "")
+    host = make_host(_Crashing())
+    with pytest.raises(PluginError) as caught:
+        check_rfp(path, context=make_context(host))
+    assert str(caught.value) == "plugin '_Crashing' failed in rfpflow_validate_rfp: RuntimeError: boom"
+
+
+def test_a_plugin_crashing_on_a_broken_definition_leaves_the_structural_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "", BASE, "format = 2\n")
+    rfp, found = check_rfp(path, context=make_context(make_host(_Crashing())))
+    assert rfp is None
+    assert [(p.place, p.field, p.message) for p in found] == [("6", "format", "this rfpflow reads format 1; got 2")]
+
+
+def test_a_plugin_problem_gets_the_file_and_the_line_of_its_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "", BASE, "")
+    rfp, found = check_rfp(path, context=make_context(make_host(_Strict())))
+    assert rfp is None
+    assert [(p.file, p.place, p.field, p.message) for p in found] == [
+        ("rfp.toml", "3", "buyer", "buyers must be named in capitals")]
+
+
+# -- AHP weights ----------------------------------------------------------------------------
+
+AHP_CRITERIA = ('[criteria.tech]\nname = "T"\n[criteria.tech.a]\nname = "A"\nweight = 3\n'
+                '[criteria.tech.b]\nname = "B"\nweight = 1\n[criteria.price]\nname = "P"\n')
+
+
+def ahp(tmp_path: Path, table: str) -> list[tuple[str | None, str | None, str]]:
+    return problems(tmp_path, AHP_CRITERIA + "[scoring.ahp]\n" + table, NO_CRITERIA)
+
+
+def test_ahp_weights_rescale_the_sub_criteria(tmp_path: Path) -> None:
+    table = '[scoring.ahp]\ncriteria = ["tech", "price"]\nmatrix = [[1, 3], [0.3333333, 1]]\n'
+    rfp = load(tmp_path, AHP_CRITERIA + table, NO_CRITERIA)
+    assert [(c.id, round(c.weight, 4)) for c in rfp.criteria] == [("tech", 75.0), ("price", 25.0)]
+    assert [(c.id, round(c.weight, 4)) for c in rfp.criteria[0].children] == [("a", 56.25), ("b", 18.75)]
+    assert rfp.scoring.options["ahp"]["criteria"] == ("tech", "price")
+    assert rfp.scoring.options["ahp"]["weights"] == [0.75, 0.25]
+
+
+@pytest.mark.parametrize(("table", "found"), [
+    ('criteria = ["tech"]\nmatrix = [[1]]\n',
+     [("25", "scoring.ahp.criteria", "must list each top-level criterion once: tech, price")]),
+    ('criteria = ["tech", "price", "price"]\nmatrix = [[1]]\n',
+     [("25", "scoring.ahp.criteria", "must list each top-level criterion once: tech, price")]),
+    ('criteria = ["tech", "price"]\nmatrix = [1, 1]\n',
+     [("26", "scoring.ahp.matrix", "must be a square list of lists of numbers, got a list")]),
+    ('criteria = ["tech", "price"]\n',
+     [("24", "scoring.ahp.matrix", "must be a square list of lists of numbers, got None")]),
+    ('criteria = ["tech", "price"]\nmatrix = [[1, 1, 1], [1, 1, 1], [1, 1, 1]]\n',
+     [("26", "scoring.ahp.matrix", "is 3x3 but lists 2 criteria")]),
+    ('criteria = ["tech", "price"]\nmatrix = [[1, 2], [0.5, 1]]\nweights = 1\n',
+     [("27", "scoring.ahp.weights", "unknown key 'weights'")]),
+])
+def test_ahp_problems(tmp_path: Path, table: str, found: list) -> None:
+    assert ahp(tmp_path, table) == found
+
+
+def test_a_criterion_that_is_not_a_table(tmp_path: Path) -> None:
+    assert problems(tmp_path, base=NO_CRITERIA, top="criteria = { quality = 3 }\n") == [
+        ("6", "criteria.quality", "must be a table describing the criterion, got 3")]
+
+
+@pytest.mark.parametrize(("value", "described"), [
+    ("{ a = 1 }", "a table"),
+    ("2027-01-01", "2027-01-01 (a date)"),
+    ("2027-01-01T08:00:00", "2027-01-01T08:00:00 (a date-time)"),
+    ("false", "false (a boolean)"),
+    ("1.5", "1.5"),
+])
+def test_wrong_values_are_described_as_people_wrote_them(tmp_path: Path, value: str, described: str) -> None:
+    base = BASE.replace('title = "Cleaning services"', f"title = {value}")
+    assert problems(tmp_path, base=base) == [("2", "title", f"must be text, got {described}")]
+
+
+def test_an_unknown_pricing_key(tmp_path: Path) -> None:
+    assert problems(tmp_path, '[pricing]\nitem_file = "items.xlsx"\n') == [
+        ("18", "pricing.item_file", "unknown key 'item_file' (did you mean 'items_file'?)")]

@@ -331,3 +331,28 @@ def test_penalties_are_read_with_their_severity(tmp_path: Path) -> None:
     [rec] = dd.load_extract(path)
     assert rec.penalties == (
         Penalty(dt.date(2026, 1, 2), "A", "", "major", "registry.json:1 (record 1), penalties[1]"),)
+
+
+@pytest.mark.parametrize("suffix", ["json", "csv"])
+def test_a_company_listed_twice_refuses_the_extract(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"registry.{suffix}"
+    if suffix == "json":
+        path.write_text(json.dumps([{"registration_no": CODE, "name": NAME, "status": "存续"}] * 2, indent=1),
+                        encoding="utf-8")
+        first, second = "registry.json:2 (record 1)", "7"
+    else:
+        path.write_text(f"registration_no,name,status\n{CODE},{NAME},存续\n{CODE},{NAME},存续\n", encoding="utf-8")
+        first, second = "registry.csv:2", "3"
+    with pytest.raises(InputFileError) as caught:
+        dd.load_extract(path)
+    assert [(p.place, p.message) for p in caught.value.problems] == [
+        (second, f"registration number {CODE} appears twice (also at {first})")]
+
+
+def test_a_record_that_is_not_an_object_refuses_the_extract(tmp_path: Path) -> None:
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps([3, {"registration_no": CODE, "name": NAME, "status": "存续"}], indent=1),
+                    encoding="utf-8")
+    with pytest.raises(InputFileError) as caught:
+        dd.load_extract(path)
+    assert [(p.place, p.message) for p in caught.value.problems] == [("2", "record 1 must be an object {...}, got int")]

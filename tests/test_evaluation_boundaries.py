@@ -13,15 +13,20 @@ from typing import Any
 import attrs
 import pytest
 
+from rfpflow import hookimpl, scoring
+from rfpflow.errors import PluginError
 from rfpflow.evaluation import (
     CriterionValue,
     EvaluationError,
     ScoreEntry,
+    SensitivityReport,
     blind_codes,
     criterion_values,
     lowest_price_technically_acceptable,
     missing_scores,
     outlier_review,
+    rank_vendors,
+    sensitivity_report,
     shortlist,
     unblind_scores,
 )
@@ -40,6 +45,7 @@ from rfpflow.model import (
     ShortlistRule,
     Timeline,
 )
+from rfpflow.registry import ScoringMethod
 from rfpflow.testing import make_host
 
 HOST = make_host()
@@ -424,3 +430,224 @@ def test_unblinding_refuses_a_code_never_handed_out() -> None:
     assert str(caught.value).splitlines()[0] == "unknown vendor code(s) Bidder B in the score sheets"
     assert [(p.message, p.place) for p in caught.value.problems] == [
         ("vendor code 'Bidder B' was not handed out", "e1.xlsx")]
+
+
+# -- ranking ------------------------------------------------------------------------------------------
+
+STAFF = attrs.evolve(bid_criterion("linear", "staff", weight=60, min=0, max=100), id="staff")
+PRICE40 = attrs.evolve(PRICE, id="price")
+T0 = dt.datetime(2027, 1, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def ranked(r: Rfp, bids: list[Bid], *, award: bool = False, trial: dict[str, float] | None = None,
+           submitted: dict[str, dt.datetime] | None = None) -> Ranking:
+    matrix = criterion_values(r, bids, [], host=HOST, trial_scores=trial)
+    when = submitted if submitted is not None else {b.vendor_id: T0 + dt.timedelta(hours=n)
+                                                    for n, b in enumerate(bids)}
+    return rank_vendors(r, matrix, bids, host=HOST, submitted_at=when, trial_scores=trial, award=award)
+
+
+def test_an_exact_tie_is_broken_by_the_rule_and_explained() -> None:
+    bids = [bid("V1", staff=50, total="100"), bid("V2", staff=100, total="200"), bid("V3", staff=100, total="200")]
+    ranking = ranked(rfp(STAFF, PRICE40), bids, submitted={"V1": T0, "V2": T0 + dt.timedelta(days=1), "V3": T0})
+    assert [(e.vendor_id, e.rank, e.total_score, e.price) for e in ranking.entries] == [
+        ("V3", 1, 80.0, Decimal(200)), ("V2", 2, 80.0, Decimal(200)), ("V1", 3, 70.0, Decimal(100))]
+    assert dict(ranking.entries[0].breakdown) == {"staff": 60.0, "price": 20.0, "technical_score": 60.0}
+    assert ranking.tied_groups == (("V3", "V2"),)
+    assert ranking.notes == (
+        "weighted sum: each total is the sum of the criterion points on the 100-point scale",
+        "V3 and V2 are level on total score 80.00; price 200.00 CNY; technical score 60.00; V3 ranks ahead on "
+        "submission time (2027-01-01 09:00:00+00:00 against 2027-01-02 09:00:00+00:00)",
+        "tied (equal score 80.00 and equal price 200.00 CNY): V3, V2; the order shown follows the tie-break rule "
+        "(total_score, price, technical_score, submitted_at, vendor) as the tender documents declare",
+    )
+
+
+def test_a_tie_nothing_separates_is_left_to_the_tender_documents() -> None:
+    bids = [bid("V2", staff=10, total="100"), bid("V1", staff=10, total="100")]
+    ranking = ranked(rfp(STAFF, PRICE40), bids, submitted={})
+    assert [e.vendor_id for e in ranking.entries] == ["V1", "V2"]
+    assert ranking.notes[1] == ("V1 and V2 are level on total score 46.00; price 100.00 CNY; technical score 6.00; "
+                                "submission time none: no tie-break key separates them, so V1 is listed first by "
+                                "vendor id only; the tender documents must decide")
+
+
+def test_a_single_bidder_and_a_bid_without_a_price() -> None:
+    ranking = ranked(rfp(STAFF, PRICE40), [bid("V1", staff=0, total="0")])
+    assert [(e.vendor_id, e.rank, e.total_score, e.price) for e in ranking.entries] == [("V1", 1, 0.0, None)]
+    assert ranking.tied_groups == ()
+
+
+def test_award_without_weights_follows_the_evaluation_and_says_so() -> None:
+    ranking = ranked(rfp(STAFF, PRICE40), [bid("V1", staff=50, total="100")], award=True)
+    assert ranking.notes[0] == "award: no [scoring] award weights, so the award follows the evaluation total"
+    assert ranking.entries[0].total_score == 70.0
+
+
+def test_award_weights_combine_evaluation_price_and_trial() -> None:
+    plan = rfp(STAFF, PRICE40, scoring=ScoringPlan(award_weights={"evaluation": 0.5, "price": 0.3, "trial": 0.2}))
+    bids = [bid("V1", staff=50, total="100"), bid("V2", staff=100, total="200"), bid("V3", staff=0)]
+    ranking = ranked(plan, bids, award=True, trial={"V1": 50.0, "V2": 100.0})
+    # V1: 70 x 0.5 + 100 x 0.3 + 50 x 0.2 = 75; V2: 80 x 0.5 + 50 x 0.3 + 100 x 0.2 = 75; the lower price first
+    assert [(e.vendor_id, e.total_score) for e in ranking.entries] == [("V1", 75.0), ("V2", 75.0), ("V3", 0.0)]
+    assert dict(ranking.entries[0].breakdown) == {
+        "staff": 30.0, "price": 40.0, "technical_score": 30.0, "evaluation_score": 70.0, "price_score": 100.0,
+        "trial_score": 50.0, "award_score": 75.0}
+    assert ranking.notes[:2] == (
+        "award score = evaluation x 0.5 + price score (lowest-ratio, 100 points) x 0.3 + trial score x 0.2",
+        "note: price counts twice, as a criterion of the evaluation and in the award weights")
+    assert "V3: no total price, price score 0" in ranking.notes
+    assert "V3: no trial-run score, trial score 0" in ranking.notes
+    with pytest.raises(EvaluationError) as caught:
+        ranked(plan, bids, award=True)
+    assert str(caught.value) == "the award gives weight to the trial run, but no trial scores were given"
+
+
+@pytest.mark.parametrize(("threshold", "acceptable"), [(None, [True, False]), (50.0, [True, True]),
+                                                       (50.01, [True, False]), (0, [True, True])])
+def test_lpta_technical_threshold(threshold: float | None, acceptable: list[bool]) -> None:
+    options = {} if threshold is None else {"min_technical": threshold}
+    plan = rfp(STAFF, PRICE40, scoring=ScoringPlan(method="lpta", options=options))
+    # V1: 60 of 60 technical points; V2: 30 of 60, i.e. 50 %
+    ranking = ranked(plan, [bid("V1", staff=100, total="200"), bid("V2", staff=50, total="100")])
+    flags = {e.vendor_id: e.breakdown["acceptable"] for e in ranking.entries}
+    assert [flags["V1"], flags["V2"]] == [float(a) for a in acceptable]
+    expected = ["V2", "V1"] if acceptable[1] else ["V1", "V2"]
+    assert [e.vendor_id for e in ranking.entries] == expected
+
+
+@pytest.mark.parametrize("threshold", [100.01, -1, "60"])
+def test_lpta_threshold_out_of_range(threshold: object) -> None:
+    plan = rfp(STAFF, PRICE40, scoring=ScoringPlan(method="lpta", options={"min_technical": threshold}))
+    with pytest.raises(EvaluationError) as caught:
+        ranked(plan, [bid("V1", staff=100, total="200")])
+    assert str(caught.value) == (f"[scoring.options] min_technical must be a percentage from 0 to 100, "
+                                 f"got {threshold!r}")
+
+
+def test_an_unknown_ranking_method() -> None:
+    with pytest.raises(EvaluationError) as caught:
+        ranked(rfp(STAFF, scoring=ScoringPlan(method="electre")), [bid("V1", staff=1)])
+    assert str(caught.value) == "unknown ranking method 'electre'; available: lpta, topsis, weighted-sum"
+
+
+def test_topsis_needs_a_value_for_every_judged_and_priced_cell() -> None:
+    plan = rfp(STAFF, PRICE40, scoring=ScoringPlan(method="topsis"))
+    with pytest.raises(EvaluationError) as caught:
+        ranked(plan, [bid("V1", staff=100, total="200"), bid("V2", staff=50)])
+    assert str(caught.value).splitlines()[0] == "method 'topsis' needs a value for every vendor and criterion"
+    assert [p.message for p in caught.value.problems] == ["V2 has no price value on 'price'"]
+    ranking = ranked(plan, [bid("V1", staff=100, total="100"), bid("V2", staff=50, total="200")])
+    assert [(e.vendor_id, e.total_score) for e in ranking.entries] == [("V1", 100.0), ("V2", 0.0)]
+
+
+# -- sensitivity report ---------------------------------------------------------------------------------
+
+
+def test_sensitivity_with_one_vendor_equal_vendors_and_lpta() -> None:
+    plan = rfp(STAFF, PRICE40)
+    one = criterion_values(plan, [bid("V1", staff=1, total="1")], [], host=HOST)
+    assert sensitivity_report(plan, one) == SensitivityReport(
+        "weighted-sum", "V1", (), ("fewer than two vendors: no weight can change the winner",))
+    same = criterion_values(plan, [bid("V1", staff=1, total="1"), bid("V2", staff=1, total="1")], [], host=HOST)
+    assert sensitivity_report(plan, same) == SensitivityReport(
+        "weighted-sum", "V1", (), ("every vendor has the same points on every criterion: no weight separates them",))
+    lpta = attrs.evolve(plan, scoring=ScoringPlan(method="lpta"))
+    assert sensitivity_report(lpta, same) == SensitivityReport(
+        "lpta", None, (), ("weight sensitivity is computed for weighted-sum and topsis, not 'lpta'",))
+
+
+def test_sensitivity_names_the_weight_that_changes_the_winner() -> None:
+    plan = rfp(STAFF, PRICE40)
+    bids = [bid("V1", staff=100, total="200"), bid("V2", staff=50, total="100")]
+    matrix = criterion_values(plan, bids, [], host=HOST)
+    report = sensitivity_report(plan, matrix, bids=bids)
+    assert report.winner == "V1"
+    staff, price = report.changes
+    assert (staff.criterion, staff.weight, staff.new_leader) == ("staff", 60.0, "V2")
+    assert staff.new_weight == pytest.approx(50.0)
+    assert staff.text == ("staff: the winner changes if its weight falls from 60.0 to beyond 50.0 (-10.0 points) — "
+                          "V2 would lead")
+    assert (price.criterion, price.weight, price.new_leader) == ("price", 40.0, "V2")
+    assert price.new_weight == pytest.approx(50.0)
+    assert price.text == ("price: the winner changes if its weight rises from 40.0 to beyond 50.0 (+10.0 points) — "
+                          "V2 would lead")
+
+
+# -- plugins' formulas that misbehave ---------------------------------------------------------------
+
+
+class _Formulas:
+    """A price formula and a ranking method that return what they should not."""
+
+    @hookimpl
+    def rfpflow_register_scoring_methods(self, register):
+        register(ScoringMethod("short", "price", "one point too few", lambda prices, max_points: prices[1:]))
+        register(ScoringMethod("over", "price", "more than the maximum", lambda prices, max_points: [
+            max_points * 2 for _ in prices]))
+        register(ScoringMethod("loud", "ranking", "scores above 1", lambda rows, *a, **k: scoring.RankResult(
+            tuple(1.5 for _ in rows), tuple(1 for _ in rows), (1.0,), "loud", "none")))
+
+
+PLUGGED = make_host(_Formulas())
+
+
+def test_a_price_formula_with_too_few_points_is_a_plugin_error() -> None:
+    plan = rfp(PRICE, scoring=ScoringPlan(price_formula="short"))
+    with pytest.raises(PluginError) as caught:
+        criterion_values(plan, [bid(total="1"), bid("V2", total="2")], [], host=PLUGGED)
+    assert str(caught.value) == ("price formula 'short' returned [2.0] for 2 prices; expected one finite number "
+                                 "per price")
+
+
+def test_price_points_are_capped_at_the_maximum() -> None:
+    plan = rfp(PRICE, scoring=ScoringPlan(price_formula="over"))
+    matrix = criterion_values(plan, [bid(total="1")], [], host=PLUGGED)
+    assert (matrix.value("V1", "c").points, matrix.value("V1", "c").share) == (100.0, 1.0)
+
+
+def test_an_unknown_price_formula_lists_the_known_ones() -> None:
+    plan = rfp(PRICE, scoring=ScoringPlan(price_formula="cheapest"))
+    with pytest.raises(EvaluationError) as caught:
+        criterion_values(plan, [bid(total="1")], [], host=HOST)
+    assert str(caught.value) == "unknown price formula 'cheapest'; available: linear, lowest-ratio"
+
+
+def test_a_ranking_method_scoring_above_one_is_a_plugin_error() -> None:
+    plan = rfp(STAFF, scoring=ScoringPlan(method="loud"))
+    bids = [bid("V1", staff=1)]
+    matrix = criterion_values(plan, bids, [], host=PLUGGED)
+    with pytest.raises(PluginError) as caught:
+        rank_vendors(plan, matrix, bids, host=PLUGGED, submitted_at={})
+    assert str(caught.value) == "ranking method 'loud' returned scores [1.5]; expected 1 numbers from 0 to 1"
+
+
+def test_sensitivity_on_a_criterion_where_every_vendor_is_level() -> None:
+    plan = rfp(STAFF, PRICE40)
+    bids = [bid("V1", staff=50, total="100"), bid("V2", staff=50, total="200")]
+    report = sensitivity_report(plan, criterion_values(plan, bids, [], host=HOST), bids=bids)
+    assert report.winner == "V1"
+    assert [(c.criterion, c.new_weight, c.delta, c.new_leader, c.text) for c in report.changes] == [
+        ("staff", None, None, None, "staff: no weight between 0 and 100 changes the winner (now 60.0)"),
+        ("price", None, None, None, "price: no weight between 0 and 100 changes the winner (now 40.0)")]
+
+
+def test_sensitivity_says_when_the_tie_break_alone_chose_the_leader() -> None:
+    plan = rfp(STAFF, PRICE40)
+    bids = [bid("V1", staff=100, total="200"), bid("V2", staff=100, total="200")]
+    matrix = criterion_values(plan, bids, [], host=HOST)
+    leader = Ranking("weighted-sum", (RankedVendor("V2", 1, 80.0), RankedVendor("V1", 2, 80.0)))
+    report = sensitivity_report(plan, matrix, bids=bids, ranking=leader)
+    assert (report.winner, report.notes) == (
+        "V2", ("every vendor has the same points on every criterion: no weight separates them",))
+    bids = [bid("V1", staff=100, total="200"), bid("V2", staff=90, total="180")]
+    matrix = criterion_values(plan, bids, [], host=HOST)
+    report = sensitivity_report(plan, matrix, bids=bids, ranking=leader)
+    assert report.notes == ("V2 leads the ranking only through the tie-break rule; on scores alone V1 is level or "
+                            "ahead",)
+
+
+def test_a_certificate_not_in_the_list_earns_nothing() -> None:
+    crit = bid_criterion("present", "", any_of=["ISO 27001"])
+    assert value(crit, certified(Certification("ISO 9001", None, "Certs!B3"))) == cv(
+        0.0, 0.0, ("none of ISO 27001 declared: 0 points",), ())

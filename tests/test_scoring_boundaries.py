@@ -268,3 +268,59 @@ def test_missing_scores_tie_with_each_other_and_sort_last() -> None:
     candidates = [{"vendor": "x"}, {"vendor": "y"}, {"vendor": "z", "total_score": 0, "price": 5}]
     assert break_ties(candidates) == ("z", "x", "y")
     assert tied_groups(candidates) == (("x", "y"),)
+
+
+def test_a_matrix_that_is_not_a_list_of_rows() -> None:
+    with pytest.raises(ValueError) as caught:
+        rank(5, [1], ["benefit"])  # type: ignore[arg-type]
+    assert str(caught.value) == "matrix must be a list of rows, one per vendor"
+    with pytest.raises(ValueError) as caught:
+        rank([[1]], 1, ["benefit"])  # type: ignore[arg-type]
+    assert str(caught.value) == "weights must be a list of numbers, one per criterion"
+    with pytest.raises(ValueError) as caught:
+        rank([[1]], [1], "benefit")
+    assert str(caught.value) == "directions must be a list of 'benefit' / 'cost', one per criterion"
+
+
+def test_a_negative_cost_next_to_a_zero_is_refused_for_ratio_not_divided() -> None:
+    with pytest.raises(ValueError) as caught:
+        rank([[-1], [0]], [1], ["cost"], normalization="ratio")
+    assert str(caught.value) == ("invalid matrix for 'ratio' normalisation:\n  - criterion 0 has a negative value "
+                                 "(-1 in row 0); 'ratio' normalisation needs values >= 0 (use 'min-max')")
+
+
+def test_a_non_reciprocal_pair_names_the_expected_value() -> None:
+    with pytest.raises(ValueError) as caught:
+        scoring.ahp_weights([[1, 4], [4, 1]])
+    assert str(caught.value) == ("invalid pairwise comparison matrix:\n  - entries [0][1] = 4 and [1][0] = 4 are not "
+                                 "reciprocal (expected [1][0] = 1/4 = 0.25)")
+
+
+def test_ahp_reciprocity_at_the_tolerance() -> None:
+    assert scoring.ahp_weights([[1, 3], [0.3366, 1]]).weights[0] == pytest.approx(0.75, abs=0.01)
+    with pytest.raises(ValueError):
+        scoring.ahp_weights([[1, 3], [0.3367, 1]])
+    with pytest.raises(ValueError) as caught:
+        scoring.ahp_weights([[1.02, 1], [1, 1]])
+    assert str(caught.value) == "invalid pairwise comparison matrix:\n  - diagonal entry [0][0] is 1.02; it must be 1"
+
+
+def test_topsis_when_two_overtake_at_once_the_best_just_past_the_point_wins() -> None:
+    # vendors 0 and 2 both overtake vendor 1 at the same weight; vendor 2 leads just past it
+    result = sensitivity([[3, 3], [5, 2], [1, 4]], [1, 1], BB, method="topsis")
+    assert result.winner == 1
+    first, second = result.criteria
+    assert (first.new_winner, second.new_winner) == (2, 2)
+    assert first.new_weight == pytest.approx(0.35454480602834526, abs=1e-12)
+    assert second.new_weight == pytest.approx(0.6454551939716547, abs=1e-12)
+
+
+@pytest.mark.parametrize(("n", "random_index"), [(3, 0.58), (4, 0.90), (5, 1.12), (6, 1.24), (7, 1.32), (8, 1.41),
+                                                 (9, 1.45), (10, 1.49)])
+def test_the_consistency_ratio_divides_by_saatys_random_index(n: int, random_index: float) -> None:
+    matrix = [[1.0] * n for _ in range(n)]
+    matrix[0][1], matrix[1][0] = 2.0, 0.5  # one judgement off: slightly inconsistent
+    result = scoring.ahp_weights(matrix)
+    assert result.consistency_index > 0
+    assert result.consistency_ratio == pytest.approx(result.consistency_index / random_index, rel=1e-12)
+    assert result.consistency_index == pytest.approx((result.lambda_max - n) / (n - 1), rel=1e-12)

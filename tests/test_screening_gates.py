@@ -353,3 +353,19 @@ def test_a_zero_or_negative_priced_bid_is_flagged() -> None:
 
 def test_the_mean_of_the_others_excludes_the_bid_itself() -> None:
     assert low("60", "100", "50") == fine("60.00", "75.00")
+
+
+def test_a_fractional_ceiling_is_compared_as_written_not_as_a_float() -> None:
+    # 0.3 as a float is 0.29999999999999998890; the ceiling is the decimal the buyer wrote
+    assert check("budget_ceiling", bid(total="0.30"), gate("budget_ceiling", amount=0.3)) == result(
+        "pass", "total 0.30 CNY, ceiling 0.30", kind="budget_ceiling")
+
+
+def test_other_bids_below_one_still_count() -> None:
+    assert low("0.5", "0.5") == fine("0.50", "0.50")
+    assert low("0.3", "0.5") == flagged("0.30", "40.0", "0.50")
+
+
+def test_the_threshold_is_shown_rounded_to_a_whole_percent() -> None:
+    assert low("30", "100", threshold=0.7) == fine("30.00", "100.00")
+    assert low("29.9", "100", threshold=0.7) == flagged("29.90", "70.1", "100.00", "70")

@@ -223,3 +223,24 @@ def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
 
 def test_other_suffixes_are_not_read(tmp_path: Path) -> None:
     assert trial_run.read_trial_file(tmp_path / "trial.txt", rfp(SL), "trial.txt") is None
+
+
+@pytest.mark.parametrize("text", ["", "\n\n,,,\n"])
+def test_an_empty_file_asks_for_a_header_row(tmp_path: Path, text: str) -> None:
+    assert refused(tmp_path, text, SL) == (
+        "trial.csv: 1 problem in the trial data; nothing was imported",
+        [("1", "the file is empty; it needs a header row: date, vendor, kpi, value")])
+
+
+def test_values_in_notes_are_shown_to_four_decimals() -> None:
+    result = trial_run.evaluate("V1", [m(1, "sl", 80.123456)], rfp(SL))
+    assert result.notes == ("sl: 80.1235% (mean of 1 daily value, 2027-02-01 to 2027-02-01): met (target >= 80%)",)
+
+
+def test_at_most_100_problems_are_listed_and_the_rest_counted(tmp_path: Path) -> None:
+    rows = "".join(f"2027-02-01,V1,sl,{100 + n}\n" for n in range(1, 103))
+    header, problems = refused(tmp_path, "date,vendor,kpi,value\n" + rows, SL)
+    assert header == "trial.csv: 102 problems in the trial data; nothing was imported"
+    assert len(problems) == 101
+    assert problems[99] == ("101", "value 200 is not a percentage between 0 and 100 (the KPI sl is in %)")
+    assert problems[100] == (None, "... and 2 more problems")
