@@ -1,18 +1,24 @@
-"""Issue 17: over generated cycles (weights, scores, prices, evaluator counts), every document says
-one number per vendor: the evaluation report, the award recommendation and every letter agree with
-the evaluation's stored totals (a property)."""
+"""Issue 17: over generated cycles (weights, scores, prices, evaluator counts), every document and
+export says one number per vendor: the evaluation report, the award recommendation, every letter, the
+JSON export and the xlsx export (its recorded totals, and its live formulas evaluated by hand) agree
+with the evaluation's stored totals (a property)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rfpflow import evaluation
+from rfpflow.builtins.export_json import json_document
+from rfpflow.builtins.export_xlsx import FIRST_ROW, MATRIX, WEIGHTS, xlsx_bytes
 from rfpflow.definition import check_rfp
 from rfpflow.documents.render import render_documents
 from rfpflow.documents.view import award_view, evaluation_view, rfp_view
@@ -96,3 +102,24 @@ def test_every_document_agrees_on_every_vendors_numbers(cycle: tuple[str, int, l
                 assert f"ranked {total['rank']} of {len(ids)}" in letter
             else:
                 assert "of 1 " not in letter
+        _exports_agree(view, result, names)
+
+
+def _exports_agree(view: dict, result: dict, names: dict[str, str]) -> None:
+    exported = json_document(view)["cycle"]["evaluation"]["totals"]
+    assert [(t["vendor"], t["rank"], t["total"]) for t in exported] == \
+        [(t["vendor"], t["rank"], t["total"]) for t in result["totals"]]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(view)))
+    matrix, weights = book[MATRIX], book[WEIGHTS]
+    headers = [c.value for c in matrix[1]]
+    total_col, recorded_col = headers.index("Total") + 1, headers.index("Recorded total") + 1
+    for offset, total in enumerate(result["totals"]):
+        row = FIRST_ROW + offset
+        assert matrix.cell(row, 2).value == names[total["vendor"]]
+        assert matrix.cell(row, recorded_col).value == total["total"]
+        # the live formula (share of each criterion's weight × the weight on the Weights sheet), by hand
+        formula = str(matrix.cell(row, total_col).value)
+        live = 0.0
+        for cell, column, weight_row in re.findall(r"([A-Z]+\d+)\*" + WEIGHTS + r"!\$([A-Z]+)\$(\d+)", formula):
+            live += float(matrix[cell].value or 0) * float(weights[f"{column}{weight_row}"].value or 0)
+        assert formula.startswith("=") and abs(live - total["total"]) < 0.005, (formula, live, total["total"])

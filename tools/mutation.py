@@ -16,7 +16,7 @@ writes each mutant over the module there, and runs the test files mapped to that
 ``pytest -x -q`` (``PYTHONPATH`` points at the copy, so the worktree is never changed and the
 tests you are editing meanwhile do not leak in). A mutant is *killed* when the tests fail,
 *timeout* when they run longer than the limit (counted as killed), *survived* when they pass.
-Survivors listed in ``tools/mutation_equivalent.txt`` (module, line, operator, and a reason)
+Survivors listed in ``tools/mutation_equivalent.txt`` (module, operator, the mutated line, a reason)
 are reported as equivalent and left out of the kill rate.
 
     python tools/mutation.py                       # every module, every mutant
@@ -83,10 +83,11 @@ class Mutant:
     line: int
     op: str
     description: str
+    code: str = ""  # the source line, stripped: what keys the set-aside list, so it survives edits elsewhere
 
     @property
     def key(self) -> str:
-        return f"{self.module}:{self.line}:{self.op}:{self.description}"
+        return f"{self.module}:{self.op}:{self.description} | {self.code}"
 
 
 def _skipped_subtrees(tree: ast.AST) -> set[int]:
@@ -166,8 +167,14 @@ def _sorted_points(tree: ast.AST) -> list[tuple[ast.AST, str, str, object]]:
 
 def list_mutants(module: str) -> list[Mutant]:
     path = ROOT / "src" / "rfpflow" / MODULES[module][0]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [Mutant(module, i, getattr(node, "lineno", 0), op, desc)
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    tree = ast.parse(text)
+
+    def code(line: int) -> str:
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+    return [Mutant(module, i, getattr(node, "lineno", 0), op, desc, code(getattr(node, "lineno", 0)))
             for i, (node, op, desc, _) in enumerate(_sorted_points(tree))]
 
 
@@ -249,14 +256,19 @@ def _run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> tuple[str,
 
 
 def _equivalents() -> dict[str, str]:
-    """``module:line:op:description`` -> reason, from tools/mutation_equivalent.txt."""
+    """``module:op:description | source line`` -> reason, from tools/mutation_equivalent.txt.
+
+    Keyed by the mutated line's text, not its number, so that edits elsewhere in the module do
+    not move an entry onto another line; an entry whose line was itself changed no longer
+    matches, and its mutant is counted again until someone looks at it."""
     path = ROOT / "tools" / "mutation_equivalent.txt"
     known: dict[str, str] = {}
     if path.exists():
         for raw in path.read_text(encoding="utf-8").splitlines():
             if raw.strip() and not raw.startswith("#"):
-                key, _, reason = raw.partition(" | ")
-                known[key.strip()] = reason.strip()
+                head, _, rest = raw.partition(" | ")
+                code, _, reason = rest.rpartition(" || ")
+                known[f"{head.strip()} | {code.strip()}"] = reason.strip()
     return known
 
 
