@@ -554,6 +554,22 @@ def audit_verify_command(app: App) -> None:
     raise SystemExit(1)
 
 
+@cli.group("store")
+def store_group() -> None:
+    """Where the cycle is kept: SQLite in the workspace, or a PostgreSQL server (docs/deployment.md)."""
+
+
+@store_group.command("copy")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="postgresql://user@host/db, or 'sqlite' for this workspace's own file.")
+@click.pass_obj
+def store_copy_command(app: App, target: str) -> None:
+    """Copy the cycle with its whole history, verify it on arrival, and use the copy from now on."""
+    from rfpflow.store.copy import copy_cycle
+
+    click.echo(copy_cycle(app.directory, target).message)
+
+
 # ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
