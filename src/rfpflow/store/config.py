@@ -206,3 +206,11 @@ def open_server(url: str, cycle: str, *, workspace: Path | None = None, read_onl
     limits = configured or settings()
     return PostgresStore(url, cycle, workspace=workspace, read_only=read_only,
                          statement_timeout_s=limits.statement_timeout_s, lock_wait_s=limits.lock_wait_s)
+
+
+def use_server_pool(size: int | None = None) -> None:
+    """For a long-running process (the web portal): keep a pool of ``size`` connections per
+    server (default ``[store] pool_size``, 10) instead of one connection per command."""
+    from rfpflow.store.postgresql import use_pool
+
+    use_pool(size if size is not None else settings().pool_size)

@@ -414,16 +414,16 @@ class PostgresStore:
         del self.conn
 
 
-def schema_version(conn: psycopg.Connection[Any], *, where: str) -> int:
+def schema_version(conn: psycopg.Connection[Any], *, where: str, latest: int = SCHEMA_VERSION) -> int:
     """The schema version of the database (0: no rfpflow tables yet); refuses a newer one."""
     exists = conn.execute("SELECT to_regclass('rfpflow_schema') IS NOT NULL").fetchone()
     if not exists or not exists[0]:
         return 0
     row = conn.execute("SELECT version FROM rfpflow_schema").fetchone()
     version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
+    if version > latest:
         raise RfpflowError(f"{where}: this store was written by a newer rfpflow (store schema {version}, "
-                           f"this one reads {SCHEMA_VERSION}); upgrade rfpflow")
+                           f"this one reads {latest}); upgrade rfpflow")
     return version
 
 
@@ -434,7 +434,7 @@ def migrate(conn: psycopg.Connection[Any], *, where: str,
     steps = MIGRATIONS if migrations is None else migrations
     target = max(steps)
     try:
-        if schema_version(conn, where=where) == target:
+        if schema_version(conn, where=where, latest=target) == target:
             return target
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
