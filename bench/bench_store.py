@@ -79,36 +79,46 @@ def _cycle(workspace: Path, actor: str) -> Any:
     return Cycle(workspace, context)
 
 
-def client(n: int, workspace: Path, deadline: float, env: dict[str, str], pool: bool, out: Any) -> None:
-    """One client: commands until the deadline; sends (command, seconds, error or "") per command."""
-    os.environ.update(env)
+def _command(cycle: Any, command: str, sheet: Path) -> str:
+    """Run one command; its error message, or "" on success."""
     from rfpflow.errors import RfpflowError
+
+    try:
+        if command == "rank":
+            cycle.rank()
+            return ""
+        report = cycle.import_scores([sheet])
+        return f"refused: {report.refused}" if report.refused else ""
+    except RfpflowError as exc:
+        return str(exc)
+    except Exception as exc:  # an unreported failure would be a bug: count it, never hide it
+        return f"UNEXPECTED {type(exc).__name__}: {exc}"
+
+
+def client(n: int, workspace: Path, seconds: float, env: dict[str, str], pool: bool, ready: Any, go: Any,
+           out: Any) -> None:
+    """One client: a warm-up command (imports, template caches, the connection), then, once every
+    client is ready, commands for ``seconds``; sends (command, seconds, error or "") per command."""
+    os.environ.update(env)
     from rfpflow.store import postgresql
 
     if pool:
         postgresql.use_pool(1)  # a portal worker keeps its connection between commands
     cycle = _cycle(workspace, f"evaluator{n}")
     sheet = workspace / "evaluations" / SHEETS[n % len(SHEETS)]
+    warm = _command(cycle, "import", sheet)
+    ready.put(n)
+    go.wait()
+    deadline = time.monotonic() + seconds
     results = []
     k = n
     while time.monotonic() < deadline:
         command = "rank" if k % 3 == 2 else "import"
         k += 1
         start = time.perf_counter()
-        error = ""
-        try:
-            if command == "rank":
-                cycle.rank()
-            else:
-                report = cycle.import_scores([sheet])
-                if report.refused:
-                    error = f"refused: {report.refused}"
-        except RfpflowError as exc:
-            error = str(exc)
-        except Exception as exc:  # an unreported failure would be a bug: count it, never hide it
-            error = f"UNEXPECTED {type(exc).__name__}: {exc}"
+        error = _command(cycle, command, sheet)
         results.append((command, time.perf_counter() - start, error))
-    out.put((n, results, postgresql.STATS.retries, postgresql.STATS.conflicts))
+    out.put((n, results, postgresql.STATS.retries, postgresql.STATS.conflicts, warm))
 
 
 def verify(workspaces: list[Path], env: dict[str, str]) -> tuple[int, int, list[str]]:
@@ -134,24 +144,27 @@ def scenario(label: str, workspaces: list[Path], clients: int, seconds: float, e
              pool: bool) -> dict[str, Any]:
     before = verify(workspaces, env)[1]
     ctx = multiprocessing.get_context("fork")
-    out = ctx.Queue()
-    deadline = time.monotonic() + seconds
-    procs = [ctx.Process(target=client, args=(n, workspaces[n % len(workspaces)], deadline, env, pool, out))
+    out, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=client, args=(n, workspaces[n % len(workspaces)], seconds, env, pool, ready, go, out))
              for n in range(clients)]
-    start = time.monotonic()
     for proc in procs:
         proc.start()
+    for _ in procs:
+        ready.get(timeout=600)
+    start = time.monotonic()
+    go.set()
     gathered = [out.get(timeout=seconds + 600) for _ in procs]
     for proc in procs:
         proc.join()
     elapsed = time.monotonic() - start
-    rows = [row for _, results, _, _ in gathered for row in results]
+    rows = [row for _, results, _, _, _ in gathered for row in results]
+    warm_ok = sum(1 for g in gathered if not g[4])
     good = [r for r in rows if not r[2]]
     busy = [r for r in rows if "busy" in r[2]]
     failed = [r for r in rows if r[2] and "busy" not in r[2]]
     intact, after, problems = verify(workspaces, env)
     # every successful import records one event, every successful rank one event: nothing lost or extra
-    expected = before + len(good)
+    expected = before + warm_ok + len(good)
     latencies = [r[1] for r in good]
     figures = {
         "label": label, "commands": len(rows), "ok": len(good), "per_s": len(good) / elapsed,
@@ -159,7 +172,7 @@ def scenario(label: str, workspaces: list[Path], clients: int, seconds: float, e
         "retries": sum(g[2] for g in gathered), "conflicts": sum(g[3] for g in gathered),
         "busy": len(busy), "failed": len(failed), "intact": intact, "cycles": len(workspaces),
         "events_ok": after == expected, "problems": problems,
-        "errors": sorted({r[2][:160] for r in failed + busy})[:5],
+        "errors": sorted({r[2][:160] for r in failed + busy} | {g[4][:160] for g in gathered if g[4]})[:5],
     }
     print(f"  {label:<34} {figures['per_s']:6.1f} cmd/s  p50 {figures['p50'] * 1000:6.0f} ms  "
           f"p95 {figures['p95'] * 1000:6.0f} ms  ok {len(good):4d}/{len(rows):<4d} retried {figures['retries']:2d}  "

@@ -469,3 +469,88 @@ def test_sigkill_during_an_import_leaves_the_cycle_before_or_after(backend_env: 
         _ok(_run(*step_args(workspace, 1), env=backend_env))
         _ok(_run("-C", str(workspace), "audit", "verify", env=backend_env))
     assert ACTOR and len(outcomes) == 4
+
+
+# ---------------------------------------------------------------------------
+# The workflow's own fault tests (tests/test_workflow.py), on both backends
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workflow_site(plugin_site: Callable[..., Path]) -> Path:
+    from tests.test_workflow import BLOCKING, JSON_BIDS
+
+    plugin_site("json-bids", {"json_bids": JSON_BIDS}, {"json-bids": "json_bids"})
+    return plugin_site("blocking", {"blocking_plugin": BLOCKING}, {"blocking": "blocking_plugin"})
+
+
+def _wf(workspace: Path, site: Path, env: dict[str, str], now: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return _run("-C", str(workspace), "--now", now, "--actor", "tester", *args,
+                env={**env, "PYTHONPATH": str(site)})
+
+
+def _issued_with_bids(workspace: Path, site: Path, env: dict[str, str], vendors: tuple[str, ...]) -> None:
+    from tests.test_workflow import BEFORE_DEADLINE, ISSUED_AT, good_bid, write_bid
+
+    _ok(_wf(workspace, site, env, ISSUED_AT, "issue"))
+    for vendor in vendors:
+        _ok(_wf(workspace, site, env, BEFORE_DEADLINE, "bids", "import",
+                str(write_bid(workspace, vendor, good_bid(vendor.title())))))
+
+
+def test_sigkill_inside_the_transaction_leaves_the_cycle_as_before_and_frees_it(
+        backend_env: dict[str, str], workflow_site: Path, workspace: Path, tmp_path: Path) -> None:
+    from tests.test_workflow import AFTER_DEADLINE
+
+    _issued_with_bids(workspace, workflow_site, backend_env, ("acme",))
+    before = _normal_log(workspace, {**backend_env, "PYTHONPATH": str(workflow_site)})
+    ready = tmp_path / "ready"
+    env = clean_env({**backend_env, "PYTHONPATH": str(workflow_site), "RFPFLOW_TEST_BLOCK": "close",
+                     "RFPFLOW_TEST_READY": str(ready)})
+    child = subprocess.Popen([sys.executable, "-m", "rfpflow", "-C", str(workspace), "--now", AFTER_DEADLINE,
+                              "close"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), "the blocking plugin never ran"
+    # the command has appended its events and changed the stage inside its transaction (holding the lock)
+    child.send_signal(signal.SIGKILL)
+    child.wait(30)
+    assert _normal_log(workspace, {**backend_env, "PYTHONPATH": str(workflow_site)}) == before
+    start = time.monotonic()
+    _ok(_wf(workspace, workflow_site, backend_env, AFTER_DEADLINE, "close"))  # the cycle's lock was freed at once
+    assert time.monotonic() - start < 30
+    verify = _ok(_wf(workspace, workflow_site, backend_env, AFTER_DEADLINE, "audit", "verify"))
+    assert verify.stdout.startswith(f"audit chain intact: {len(before) + 2} events")
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    pytest.param("UPDATE {events} SET data = replace(data, 'Acme', 'Acne') WHERE seq = 3 {mine}",
+                 "event 3 (bid.received) was changed", id="edit"),
+    pytest.param("DELETE FROM {events} WHERE seq = 3 {mine}",
+                 "event 3 is missing: the log jumps from event 2 to event 4", id="delete"),
+    pytest.param("DELETE FROM {events} WHERE seq >= 4 {mine}",
+                 "the log ends at event 3 but the cycle records 6 events", id="truncate"),
+])
+def test_audit_verify_catches_tampering_on_both_backends(backend_env: dict[str, str], workflow_site: Path,
+                                                         workspace: Path, edit: str, message: str) -> None:
+    from tests.test_workflow import AFTER_DEADLINE
+
+    _issued_with_bids(workspace, workflow_site, backend_env, ("acme", "beta"))
+    _ok(_wf(workspace, workflow_site, backend_env, AFTER_DEADLINE, "cancel", "--reason", "test"))
+    pointer = workspace / ".rfpflow" / "store.toml"
+    if backend_env:
+        import tomllib
+
+        import psycopg
+
+        cycle = tomllib.loads(pointer.read_text(encoding="utf-8"))["cycle"]
+        with psycopg.connect(backend_env["RFPFLOW_STORE"], autocommit=True) as conn:
+            conn.execute(edit.format(events="rfpflow_events", mine="AND cycle_id = %s"), (cycle,))
+    else:
+        import sqlite3
+
+        with sqlite3.connect(workspace / ".rfpflow" / "cycle.sqlite3") as conn:
+            conn.execute(edit.format(events="events", mine=""))
+    done = _wf(workspace, workflow_site, backend_env, AFTER_DEADLINE, "audit", "verify")
+    assert done.returncode == 1 and "audit chain BROKEN" in done.stderr and message in done.stderr, done.stderr
