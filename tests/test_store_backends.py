@@ -252,6 +252,48 @@ def test_the_migration_runner(pg_cluster: Any) -> None:
         PostgresStore(url, "c")
 
 
+def test_a_long_running_process_shares_a_pool_of_connections(pg_cluster: Any) -> None:
+    import psycopg
+
+    from rfpflow.store import postgresql
+    from rfpflow.store.config import use_server_pool
+
+    url = pg_cluster.create_database(f"pool_{uuid.uuid4().hex[:8]}")
+    cycles = [uuid.uuid4().hex for _ in range(4)]
+    use_server_pool(3)
+    errors: list[BaseException] = []
+    seen: list[int] = []
+
+    def portal_thread(n: int) -> None:
+        try:
+            for k in range(5):
+                store = postgresql.PostgresStore(url, cycles[(n + k) % 4])
+                try:
+                    with store.transaction() as tx:
+                        if tx.state() is None:
+                            tx.save_state(CycleState("RFP", "issued", "d", ""))
+                        tx.append_event("tick", {"n": n}, actor="portal", at=T0, wall_at=T0, simulated=False)
+                        seen.append(store.conn.info.backend_pid)
+                finally:
+                    store.close()
+        except BaseException as exc:  # asserted below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=portal_thread, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        postgresql.use_pool(None)  # back to one connection per store for the other tests
+    assert errors == [] and len(seen) == 40
+    assert len(set(seen)) <= 3  # 40 transactions over at most 3 server connections
+    with psycopg.connect(url) as conn:
+        counts = conn.execute("SELECT event_count FROM rfpflow_cycles ORDER BY cycle_id").fetchall()
+    assert sum(c for (c,) in counts) == 40
+
+
 def test_many_cycles_share_one_database(pg_cluster: Any) -> None:
     from rfpflow.store.postgresql import PostgresStore
 
