@@ -215,6 +215,46 @@ def test_a_lock_held_too_long_is_a_clear_error_and_changes_nothing(pg_cluster: A
     impatient.close()
 
 
+def test_a_deadlock_with_another_client_is_reported_and_changes_nothing(pg_cluster: Any) -> None:
+    """Another database client locks one of the cycle's records, then waits for the cycle while our
+    command (holding the cycle) waits for that record: the server breaks the deadlock, our command
+    rolls back and says so."""
+    import psycopg
+
+    from rfpflow.store import postgresql
+
+    url, cycle = pg_cluster.url(), uuid.uuid4().hex
+    store = postgresql.PostgresStore(url, cycle)
+    _fill(store, events=1)
+    before = _everything(store)
+    conflicts = postgresql.STATS.conflicts
+    other = psycopg.connect(url)
+    other.execute("UPDATE rfpflow_records SET data = data WHERE cycle_id = %s AND key = 'alpha'", (cycle,))
+    outcome: list[BaseException] = []
+
+    def command() -> None:
+        try:
+            with store.transaction() as tx:
+                tx.put("bids", "alpha", {"amount": 99})
+        except BaseException as exc:  # asserted below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    time.sleep(0.3)
+    with contextlib.suppress(psycopg.errors.DeadlockDetected):
+        other.execute("SELECT 1 FROM rfpflow_cycles WHERE cycle_id = %s FOR UPDATE", (cycle,))
+    other.rollback()
+    other.close()
+    thread.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], RfpflowError), outcome
+    assert "met a conflicting command on the same cycle" in str(outcome[0])
+    assert "nothing was changed" in str(outcome[0])
+    assert postgresql.STATS.conflicts == conflicts + 1
+    assert _everything(store) == before
+    store.close()
+
+
 def test_the_migration_runner(pg_cluster: Any) -> None:
     import psycopg
 

@@ -350,7 +350,7 @@ class PostgresStore:
                     if _is_conflict(exc):
                         with _STATS_LOCK:
                             STATS.conflicts += 1
-                    raise self._error(exc) from None
+                    raise store_error(self.url, exc, attempts=attempt) from None
                 with _STATS_LOCK:
                     STATS.retries += 1
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
@@ -455,12 +455,13 @@ def migrate(conn: psycopg.Connection[Any], *, where: str,
         raise store_error(where, exc) from None
 
 
-def store_error(url: str, exc: psycopg.Error) -> RfpflowError:
+def store_error(url: str, exc: psycopg.Error, *, attempts: int = 1) -> RfpflowError:
     where = redact(url)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if _is_conflict(exc):
-        return RfpflowError(f"{where}: the command met a conflicting command on the same cycle "
-                            f"{MAX_ATTEMPTS} times ({text}); nothing was changed. Run it again")
+        times = f" {attempts} times" if attempts > 1 else ""
+        return RfpflowError(f"{where}: the command met a conflicting command on the same cycle{times} ({text}); "
+                            "it was rolled back and nothing was changed. Run it again")
     if isinstance(exc, pg_errors.QueryCanceled):
         return RfpflowError(f"{where}: the store server cancelled a statement that ran over its time limit "
                             f"({text}); nothing was changed. Another command may be holding this cycle for long; "
