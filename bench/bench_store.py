@@ -13,7 +13,8 @@ keep the run short on a shared machine):
 Printed per run: commands per second, median and p95 latency, conflicts retried, "busy" errors,
 other failures, and ``audit verify`` of every cycle afterwards (chain and event count against the
 commands that reported success). Then a single client's latency on each backend, one command at a
-time (PostgreSQL with a connection per command, as the CLI does, and pooled, as the portal does),
+time (PostgreSQL with a new connection per command, as each CLI run makes, and pooled, as the
+portal does),
 with the ratio PostgreSQL / SQLite measured in the same run.
 
 PostgreSQL runs in a throwaway cluster started from Debian's binaries (tests/pgcluster.py), with
@@ -199,6 +200,8 @@ def single(label: str, workspace: Path, env: dict[str, str], pool: bool, count: 
         cycle.import_scores([sheet])  # warm up: imports, caches, the first connection
         times = []
         for k in range(count):
+            if not pool:
+                postgresql._IDLE.close()  # a new connection for each command, as each CLI run makes
             start = time.perf_counter()
             if k % 3 == 2:
                 cycle.rank()
@@ -247,7 +250,7 @@ def main() -> None:
                 results.append(scenario(f"{name}: one cycle", one, args.clients, args.seconds, env, pool))
             print("single client, one command at a time:")
             solo_lite = single("SQLite", cycles(base, root / "solo-lite", 1, None)[0], lite_env, False, args.single)
-            solo_pg = single("PostgreSQL, connection per command", cycles(base, root / "solo-pg", 1, url)[0],
+            solo_pg = single("PostgreSQL, new connection per command", cycles(base, root / "solo-pg", 1, url)[0],
                              server_env, False, args.single)
             solo_pool = single("PostgreSQL, pooled connection", cycles(base, root / "solo-pool", 1, url)[0],
                                server_env, True, args.single)

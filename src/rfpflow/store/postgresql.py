@@ -16,9 +16,11 @@ psycopg is imported here only: ``rfpflow --help`` and every SQLite user never lo
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import json
+import os
 import random
 import re
 import socket
@@ -32,6 +34,7 @@ import attrs
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from rfpflow.errors import RfpflowError
 from rfpflow.store.chain import canonical, event_hash
@@ -188,6 +191,52 @@ def use_pool(size: int | None) -> None:
     _POOLS.size = size
 
 
+class _Idle:
+    """One idle connection per server kept between the stores a process opens: a command opens
+    its cycle's store several times (the command, then reading for its documents), and a
+    connection costs the server a process start and an authentication each time. Closed at exit."""
+
+    def __init__(self) -> None:
+        self.connections: dict[str, psycopg.Connection[Any]] = {}
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's connections are the parent's (never used, never closed here)."""
+        self.connections = {}
+        self.lock = threading.Lock()
+
+    def take(self, url: str) -> psycopg.Connection[Any] | None:
+        with self.lock:
+            conn = self.connections.pop(url, None)
+        if conn is not None and (conn.closed or conn.info.transaction_status != TransactionStatus.IDLE):
+            conn.close()
+            return None
+        return conn
+
+    def give(self, url: str, conn: psycopg.Connection[Any]) -> None:
+        if conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.close()
+            return
+        with self.lock:
+            spare = self.connections.pop(url, None)
+            self.connections[url] = conn
+        if spare is not None:
+            spare.close()
+
+    def close(self) -> None:
+        with self.lock:
+            connections = list(self.connections.values())
+            self.connections.clear()
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+_IDLE = _Idle()
+
+
 def _is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, (pg_errors.SerializationFailure, pg_errors.DeadlockDetected))
 
@@ -307,7 +356,7 @@ class PostgresStore:
         self.lock_wait_s = lock_wait_s
         self._pool = _POOLS.get(url, statement_timeout_s) if _POOLS.size else None
         self.conn: psycopg.Connection[Any] = (self._pool.getconn() if self._pool is not None
-                                              else _connect(url, statement_timeout_s))
+                                              else _IDLE.take(url) or _connect(url, statement_timeout_s))
         try:
             self.empty = False
             if read_only:
@@ -410,16 +459,16 @@ class PostgresStore:
             with contextlib.suppress(Exception):
                 self._pool.putconn(conn)
         else:
-            conn.close()
+            _IDLE.give(self.url, conn)
         del self.conn
 
 
 def schema_version(conn: psycopg.Connection[Any], *, where: str, latest: int = SCHEMA_VERSION) -> int:
     """The schema version of the database (0: no rfpflow tables yet); refuses a newer one."""
-    exists = conn.execute("SELECT to_regclass('rfpflow_schema') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
+    try:  # one round trip in the usual case (outside a transaction, a failed statement leaves nothing behind)
+        row = conn.execute("SELECT version FROM rfpflow_schema").fetchone()
+    except pg_errors.UndefinedTable:
         return 0
-    row = conn.execute("SELECT version FROM rfpflow_schema").fetchone()
     version = int(row[0]) if row else 0
     if version > latest:
         raise RfpflowError(f"{where}: this store was written by a newer rfpflow (store schema {version}, "
