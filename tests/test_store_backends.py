@@ -636,3 +636,24 @@ def test_audit_verify_catches_tampering_on_both_backends(backend_env: dict[str, 
             conn.execute(edit.format(events="events", mine=""))
     done = _wf(workspace, workflow_site, backend_env, AFTER_DEADLINE, "audit", "verify")
     assert done.returncode == 1 and "audit chain BROKEN" in done.stderr and message in done.stderr, done.stderr
+
+
+def test_another_workspace_attaches_to_a_cycle_in_the_server(pg_cluster: Any, tmp_path: Path,
+                                                             flagship_runs: dict[str, tuple[Path, dict[str, str]]]
+                                                             ) -> None:
+    import tomllib
+
+    server_ws, env = flagship_runs["postgresql"]
+    cycle = tomllib.loads((server_ws / ".rfpflow" / "store.toml").read_text(encoding="utf-8"))["cycle"]
+    info = _ok(_run("-C", str(server_ws), "store", "info")).stdout
+    assert info.startswith("PostgreSQL: postgresql://rfpflow@/rfpflow") and cycle in info
+    other = flagship_copy(tmp_path / "evaluator")
+    assert "no cycle yet" in _ok(_run("-C", str(other), "store", "info")).stdout
+    missing = _run("-C", str(other), "store", "attach", pg_cluster.url(), "no-such-cycle")
+    assert missing.returncode == 2 and "there is no cycle 'no-such-cycle'" in missing.stderr, missing.stderr
+    assert not (other / ".rfpflow").exists()
+    attached = _ok(_run("-C", str(other), "store", "attach", pg_cluster.url(), cycle))
+    assert "audit chain verified" in attached.stdout
+    assert _normal_log(other, {}) == _normal_log(server_ws, env)
+    again = _run("-C", str(other), "store", "attach", pg_cluster.url(), cycle)
+    assert again.returncode == 2 and "already has a cycle" in again.stderr

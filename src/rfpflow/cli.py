@@ -570,6 +570,26 @@ def store_copy_command(app: App, target: str) -> None:
     click.echo(copy_cycle(app.directory, target).message)
 
 
+@store_group.command("info")
+@click.pass_obj
+def store_info_command(app: App) -> None:
+    """Say where the cycle is kept (the backend, the server and the cycle's id)."""
+    from rfpflow.store.copy import describe
+
+    click.echo(describe(app.directory))
+
+
+@store_group.command("attach")
+@click.argument("url")
+@click.argument("cycle")
+@click.pass_obj
+def store_attach_command(app: App, url: str, cycle: str) -> None:
+    """Point this workspace at a cycle already in a server store (its id from `rfpflow store info`)."""
+    from rfpflow.store.copy import attach
+
+    click.echo(attach(app.directory, url, cycle))
+
+
 # ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------

@@ -149,3 +149,42 @@ def _to_sqlite(workspace: Path) -> CopyReport:
     assert pointer is not None
     return CopyReport(str(final), len(source.events), len(source.records), head,
                       f"The server copy in {pointer.url} (cycle {pointer.cycle}) is left as it was.{kept}")
+
+
+def describe(workspace: Path) -> str:
+    """Where the workspace's cycle is kept (for ``rfpflow store info``)."""
+    pointer = read_pointer(workspace)
+    if pointer is not None:
+        return f"PostgreSQL: {pointer.url}, cycle {pointer.cycle} (noted in {pointer_path(workspace)})"
+    if store_path(workspace).exists():
+        return f"SQLite: {store_path(workspace)}"
+    configured = settings()
+    where = f"PostgreSQL {configured.url} (from {configured.origin})" if configured.url else "SQLite in the workspace"
+    return f"no cycle yet; `rfpflow issue` will create it in {where}"
+
+
+def attach(workspace: Path, url: str, cycle: str) -> str:
+    """Point a workspace at a cycle that already lives in a server store (another officer's machine,
+    a restored backup); its rfp.toml must be the definition the cycle froze."""
+    if not url.startswith(SCHEMES):
+        raise RfpflowError(f"the store must be a postgresql://… URL, not {url!r}")
+    if read_pointer(workspace) is not None or store_path(workspace).exists():
+        raise RfpflowError(f"{workspace} already has a cycle ({describe(workspace)}); use another folder")
+    store = open_server(url, cycle, workspace=workspace, read_only=True, configured=settings())
+    try:
+        with store.read() as tx:
+            state = tx.state()
+            report = verify_chain(tx.raw_events(), state) if state is not None else None
+    finally:
+        store.close()
+    if state is None or report is None:
+        raise RfpflowError(f"{url}: there is no cycle {cycle!r} in this store; nothing was changed "
+                           "(`rfpflow store info` in the cycle's workspace shows its id)")
+    if not report.ok:
+        raise RfpflowError(f"cycle {cycle}'s audit chain is broken, so the workspace was not pointed at it: "
+                           f"{report.message}")
+    write_pointer(workspace, url, cycle)
+    from rfpflow.store.postgresql import redact
+
+    return (f"This workspace now uses cycle {cycle} ({state.rfp_id}, {state.stage}) in {redact(url)}; "
+            f"audit chain verified: {report.events} events.")
