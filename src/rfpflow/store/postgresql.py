@@ -170,6 +170,7 @@ class _Pools:
                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "rfpflow",
                             "options": f"-c statement_timeout={int(statement_timeout_s * 1000)}"},
                     timeout=LOCK_WAIT_S,
+                    check=ConnectionPool.check_connection,  # a server restarted under the portal: reconnect
                 )
                 self.pools[url] = pool
             return pool
