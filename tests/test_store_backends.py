@@ -657,3 +657,31 @@ def test_another_workspace_attaches_to_a_cycle_in_the_server(pg_cluster: Any, tm
     assert _normal_log(other, {}) == _normal_log(server_ws, env)
     again = _run("-C", str(other), "store", "attach", pg_cluster.url(), cycle)
     assert again.returncode == 2 and "already has a cycle" in again.stderr
+
+
+def test_a_portal_process_survives_a_server_restart_and_names_a_server_that_is_down(pg_cluster: Any) -> None:
+    """A cluster of its own (stopping the shared one would disturb other tests)."""
+    from rfpflow.store import postgresql
+    from tests.pgcluster import cluster
+
+    cycle = uuid.uuid4().hex
+    with cluster() as own:
+        postgresql.use_pool(2)
+        try:
+            store = postgresql.PostgresStore(own.url(), cycle)
+            _fill(store, events=1)
+            store.close()
+            own.stop()
+            own.start()
+            store = postgresql.PostgresStore(own.url(), cycle)  # the pool drops the dead connection, reconnects
+            with store.transaction() as tx:
+                tx.append_event("after.restart", {}, actor="portal", at=T0, wall_at=T0, simulated=False)
+            assert _everything(store)["verify"].events == 2
+            store.close()
+            own.stop()
+            with pytest.raises(RfpflowError, match="nothing was changed"):
+                store = postgresql.PostgresStore(own.url(), cycle, lock_wait_s=1)
+                with store.transaction() as tx:
+                    tx.put("bids", "never", {})
+        finally:
+            postgresql.use_pool(None)

@@ -47,6 +47,8 @@ LOCK_WAIT_S = 120.0
 #: Any other statement is cancelled after this long (the server's ``statement_timeout``).
 STATEMENT_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
+#: How long a pooled process waits for a connection before it checks that the server is up at all.
+POOL_FIRST_WAIT_S = 5.0
 #: Attempts at taking the cycle's lock when the server reports a serialization failure or deadlock.
 MAX_ATTEMPTS = 5
 #: A constant key for the advisory lock that lets one process at a time migrate the schema.
@@ -356,7 +358,7 @@ class PostgresStore:
         self.statement_timeout_s = statement_timeout_s
         self.lock_wait_s = lock_wait_s
         self._pool = _POOLS.get(url, statement_timeout_s) if _POOLS.size else None
-        self.conn: psycopg.Connection[Any] = (self._pool.getconn() if self._pool is not None
+        self.conn: psycopg.Connection[Any] = (self._from_pool() if self._pool is not None
                                               else _IDLE.take(url) or _connect(url, statement_timeout_s))
         try:
             self.empty = False
@@ -367,6 +369,22 @@ class PostgresStore:
         except BaseException:
             self.close()
             raise
+
+    def _from_pool(self) -> psycopg.Connection[Any]:
+        """A pooled connection: a short wait first; if none comes, a server that is down is named at
+        once, and a busy pool (the server is up) is waited for like the cycle's lock."""
+        from psycopg_pool import PoolTimeout
+
+        assert self._pool is not None
+        try:
+            return self._pool.getconn(timeout=POOL_FIRST_WAIT_S)  # type: ignore[no-any-return]
+        except PoolTimeout:
+            _connect(self.url, self.statement_timeout_s).close()  # raises the clear error if the server is down
+        try:
+            return self._pool.getconn(timeout=self.lock_wait_s)  # type: ignore[no-any-return]
+        except PoolTimeout:
+            raise RfpflowError(f"{redact(self.url)}: every pooled connection stayed busy for {self.lock_wait_s:g} s; "
+                               "nothing was changed. Raise [store] pool_size, or try again") from None
 
     def _version(self) -> int:
         return schema_version(self.conn, where=redact(self.url))
