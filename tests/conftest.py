@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -93,3 +94,28 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(os, "fork", counted)
     return made
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the whole run (tests/pgcluster.py), or a visible skip."""
+    from tests.pgcluster import cluster, server_bin
+
+    if server_bin() is None:
+        pytest.skip("PostgreSQL runs skipped: no server binaries (/usr/lib/postgresql/*/bin/initdb); "
+                    "apt-get install postgresql")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("PostgreSQL runs skipped: psycopg is not installed (pip install 'rfpflow[postgresql]')")
+    with cluster() as made:
+        yield made
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment that puts new cycles in each backend: none for SQLite (the default),
+    ``RFPFLOW_STORE`` for the throwaway PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return {}
+    return {"RFPFLOW_STORE": request.getfixturevalue("pg_cluster").url()}

@@ -631,6 +631,42 @@ def audit_verify_command(app: App) -> None:
     raise SystemExit(1)
 
 
+@cli.group("store")
+def store_group() -> None:
+    """Where the cycle is kept: SQLite in the workspace, or a PostgreSQL server (docs/deployment.md)."""
+
+
+@store_group.command("copy")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="postgresql://user@host/db, or 'sqlite' for this workspace's own file.")
+@click.pass_obj
+def store_copy_command(app: App, target: str) -> None:
+    """Copy the cycle with its whole history, verify it on arrival, and use the copy from now on."""
+    from rfpflow.store.copy import copy_cycle
+
+    click.echo(copy_cycle(app.directory, target).message)
+
+
+@store_group.command("info")
+@click.pass_obj
+def store_info_command(app: App) -> None:
+    """Say where the cycle is kept (the backend, the server and the cycle's id)."""
+    from rfpflow.store.copy import describe
+
+    click.echo(describe(app.directory))
+
+
+@store_group.command("attach")
+@click.argument("url")
+@click.argument("cycle")
+@click.pass_obj
+def store_attach_command(app: App, url: str, cycle: str) -> None:
+    """Point this workspace at a cycle already in a server store (its id from `rfpflow store info`)."""
+    from rfpflow.store.copy import attach
+
+    click.echo(attach(app.directory, url, cycle))
+
+
 # ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------

@@ -37,14 +37,12 @@ from rfpflow.store import (
     ChainReport,
     CycleState,
     Event,
-    SqliteStore,
     Store,
     Transaction,
     serde,
-    store_exists,
-    store_path,
     verify_chain,
 )
+from rfpflow.store.config import cycle_store_exists, open_store
 
 T = TypeVar("T")
 
@@ -208,7 +206,7 @@ class Cycle:
         return self.workspace / "rfp.toml"
 
     def _store(self, *, create: bool = False, read_only: bool = False) -> Store:
-        return SqliteStore(store_path(self.workspace), create=create, read_only=read_only)
+        return open_store(self.workspace, create=create, read_only=read_only)
 
     def load_definition(self) -> Rfp:
         return load_rfp(self.definition_path, context=self.context)
@@ -227,7 +225,7 @@ class Cycle:
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Transaction | None]:
         """A read-only look at the store; None before the cycle has one (a draft)."""
-        if not store_exists(self.workspace):
+        if not cycle_store_exists(self.workspace):
             yield None
             return
         store = self._store(read_only=True)
@@ -329,7 +327,7 @@ class Cycle:
 
             raise DefinitionError("rfp.toml has problems; fix them before issuing", errors)
         self.warnings.extend(str(p) for p in problems)
-        if store_exists(self.workspace) and self.stage() != Stage.DRAFT:
+        if cycle_store_exists(self.workspace) and self.stage() != Stage.DRAFT:
             raise StageError(_wrong_stage("issue", self.stage(), (Stage.DRAFT,)))
         text = self.definition_path.read_text(encoding="utf-8-sig")
         store = self._store(create=True)

@@ -2,7 +2,9 @@
 
 It owns the store interface (:mod:`~rfpflow.store.interface`), the audit chain
 (:mod:`~rfpflow.store.chain`), the record encoding (:mod:`~rfpflow.store.serde`) and the
-backends (:mod:`~rfpflow.store.sqlite`; a server backend implements the same interface).
+backends (:mod:`~rfpflow.store.sqlite`, the default, and :mod:`~rfpflow.store.postgresql`,
+loaded only when a cycle lives in a server), which store a workspace uses
+(:mod:`~rfpflow.store.config`) and moving a cycle between them (:mod:`~rfpflow.store.copy`).
 It may import the core's ``model`` and ``errors`` and the ``bulk`` helpers, nothing above
 them: the workflow calls the store, never the other way round.
 """

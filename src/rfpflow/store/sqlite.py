@@ -147,6 +147,27 @@ class _SqliteTransaction:
     def delete(self, collection: str, key: str) -> None:
         self.conn.execute("DELETE FROM records WHERE collection = ? AND key = ?", (collection, key))
 
+    # -- for `rfpflow store copy` -------------------------------------------------
+
+    def raw_records(self) -> list[tuple[str, str, str]]:
+        """Every record as stored: (collection, key, JSON text)."""
+        return self.conn.execute("SELECT collection, key, data FROM records ORDER BY collection, key").fetchall()
+
+    def put_text(self, collection: str, key: str, text: str) -> None:
+        self.conn.execute(
+            "INSERT INTO records (collection, key, data) VALUES (?, ?, ?)"
+            " ON CONFLICT (collection, key) DO UPDATE SET data = excluded.data",
+            (collection, key, text),
+        )
+
+    def insert_raw_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """Events exactly as another store holds them (hashes kept, not recomputed)."""
+        self.conn.executemany(
+            "INSERT INTO events (seq, at, wall_at, simulated, actor, kind, data, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r[0], r[1], r[2], int(r[3]), *r[4:]) for r in rows],
+        )
+
 
 class _EmptyTransaction:
     """What reading a store without a schema yet sees: no cycle, no events, no records."""
