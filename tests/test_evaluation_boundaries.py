@@ -456,9 +456,9 @@ def test_an_exact_tie_is_broken_by_the_rule_and_explained() -> None:
     assert ranking.tied_groups == (("V3", "V2"),)
     assert ranking.notes == (
         "weighted sum: each total is the sum of the criterion points on the 100-point scale",
-        "V3 and V2 are level on total score 80.00; price 200.00 CNY; technical score 60.00; V3 ranks ahead on "
+        "V3 and V2 are level on total score 80.00; price CNY 200.00; technical score 60.00; V3 ranks ahead on "
         "submission time (2027-01-01 09:00:00+00:00 against 2027-01-02 09:00:00+00:00)",
-        "tied (equal score 80.00 and equal price 200.00 CNY): V3, V2; the order shown follows the tie-break rule "
+        "tied (equal score 80.00 and equal price CNY 200.00): V3, V2; the order shown follows the tie-break rule "
         "(total_score, price, technical_score, submitted_at, vendor) as the tender documents declare",
     )
 
@@ -467,7 +467,7 @@ def test_a_tie_nothing_separates_is_left_to_the_tender_documents() -> None:
     bids = [bid("V2", staff=10, total="100"), bid("V1", staff=10, total="100")]
     ranking = ranked(rfp(STAFF, PRICE40), bids, submitted={})
     assert [e.vendor_id for e in ranking.entries] == ["V1", "V2"]
-    assert ranking.notes[1] == ("V1 and V2 are level on total score 46.00; price 100.00 CNY; technical score 6.00; "
+    assert ranking.notes[1] == ("V1 and V2 are level on total score 46.00; price CNY 100.00; technical score 6.00; "
                                 "submission time none: no tie-break key separates them, so V1 is listed first by "
                                 "vendor id only; the tender documents must decide")
 
@@ -596,8 +596,8 @@ def test_a_price_formula_with_too_few_points_is_a_plugin_error() -> None:
     plan = rfp(PRICE, scoring=ScoringPlan(price_formula="short"))
     with pytest.raises(PluginError) as caught:
         criterion_values(plan, [bid(total="1"), bid("V2", total="2")], [], host=PLUGGED)
-    assert str(caught.value) == ("price formula 'short' returned [2.0] for 2 prices; expected one finite number "
-                                 "per price")
+    assert str(caught.value) == ("plugin '_Formulas': price formula 'short' returned [2.0] for 2 prices; "
+                                 "expected one finite number per price")
 
 
 def test_price_points_are_capped_at_the_maximum() -> None:
