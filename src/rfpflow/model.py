@@ -218,6 +218,21 @@ class ShortlistRule:
 
 
 @attrs.frozen
+class InvitedVendor:
+    """A vendor invited to bid (``[[vendors]]`` of rfp.toml)."""
+
+    id: str
+    name: str = ""
+    registration_no: str = ""
+    email: str = ""
+
+
+#: The Rfp fields that enter the definition hash only when set, so that definitions written
+#: before they existed keep their hash.
+HASHED_WHEN_SET = frozenset({"vendors", "vendors_restricted", "price_deviation"})
+
+
+@attrs.frozen
 class Rfp:
     """A validated RFP definition, as loaded from rfp.toml."""
 
@@ -244,6 +259,9 @@ class Rfp:
     decimal_comma: bool = False
     plugin_options: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
     import_mapping: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
+    vendors: tuple[InvitedVendor, ...] = attrs.field(default=(), converter=to_tuple)
+    vendors_restricted: bool = False  # refuse bids from vendors not in ``vendors``
+    price_deviation: float | None = None  # price comparison: flag beyond this share of the median (default 0.30)
     definition_hash: str = ""
     source: str = "rfp.toml"
 
@@ -284,11 +302,14 @@ class PriceLine:
     a bid may hold tens of thousands."""
 
     __serde_row__ = True
+    __serde_optional__ = ("comment", "extras")
 
     item_id: str
     quantity: Decimal
     unit_price: Decimal
     cell: str | None = None
+    comment: str = ""  # what the vendor wrote in the line's comment column
+    extras: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=to_tuple)  # columns the vendor added
 
     @property
     def total(self) -> Decimal:

@@ -23,6 +23,19 @@ class StoredBid:
     late: bool = False
     late_reason: str = ""
     needs_resubmission: bool = False
+    #: "received", "withdrawn" (the vendor withdrew) or "excluded" (the buyer excluded it);
+    #: earlier submissions are kept in the "bid_history" collection with the status "replaced".
+    status: str = "received"
+    status_reason: str = ""
+    status_at: str = ""
+    files: tuple[str, ...] = ()  # the file(s) of the bid: two in a two-envelope cycle
+    envelopes: tuple[str, ...] = ()  # "technical" and/or "financial" in a two-envelope cycle
+    unlisted: bool = False  # the vendor is not in the [[vendors]] list of rfp.toml
+
+    @property
+    def active(self) -> bool:
+        """Whether the bid takes part in the cycle (not withdrawn, not excluded)."""
+        return self.status == "received"
 
 
 @attrs.frozen

@@ -76,8 +76,9 @@ def file_sha256(path: Path) -> str:
 
 @attrs.frozen
 class ImportReport:
-    imported: tuple[tuple[str, str, str], ...]  # (file, vendor_id, "new" | "replaced")
+    imported: tuple[tuple[str, str, str], ...]  # (file, vendor_id, what happened: "new", "unchanged", ...)
     refused: tuple[tuple[str, str], ...]        # (file, message)
+    skipped: tuple[str, ...] = ()               # files not read (lock files), with why
 
 
 class _Operation:
@@ -294,8 +295,16 @@ class Cycle:
 
     def import_bids(self, paths: Sequence[Path], *, accept_late: bool = False, late_reason: str = "",
                     progress: Any = None) -> ImportReport:
-        """Read vendor workbooks (all-or-nothing each) and store the good ones in one transaction."""
-        files = _expand(paths, self.workspace)
+        """Read vendor workbooks (all-or-nothing each) and store the good ones in one transaction.
+
+        A bid belongs to the vendor who wrote it (:mod:`rfpflow.bids`): a second workbook from the same
+        vendor replaces the first (kept in "bid_history"), a byte-identical file changes nothing, and
+        ``accept_late`` applies only to the bids recorded by this import.
+        """
+        from rfpflow.bids import identity_key, invited_match, new_vendor_id, short_time
+
+        skipped: list[str] = []
+        files = _expand(paths, self.workspace, skipped)
         if accept_late and not late_reason.strip():
             raise GuardError("accepting a late bid needs a reason: --accept-late --reason \"...\"")
         with self._command("bids import", OPEN_FOR_BIDS) as op:
@@ -303,42 +312,111 @@ class Cycle:
             deadline = deadline_of(rfp.timeline.bid_deadline)
             now = self.context.now()
             late = deadline is not None and now > deadline
-            if late and deadline is not None and not accept_late:
-                raise GuardError(
-                    f"the bid deadline passed at {deadline.isoformat()} (now {now.isoformat()}); "
-                    "late bids are refused. To accept one anyway, record why: "
-                    "--accept-late --reason \"...\""
-                )
             parsed: list[tuple[Path, list[Bid]]] = []
             refused: list[tuple[str, str]] = []
             context = self.context.with_rfp(rfp)
             for path, outcome in read_bid_files(self.context.host, files, rfp, context):
                 if isinstance(outcome, InputFileError):
-                    refused.append((path.name, str(outcome)))
+                    refused.append((_shown(path, files), str(outcome)))
                 else:
                     parsed.append((path, outcome))
-                    self.warnings.extend(f"{path.name}: {warning}" for bid in outcome for warning in bid.warnings)
+                    self.warnings.extend(f"{_shown(path, files)}: {warning}"
+                                         for bid in outcome for warning in bid.warnings)
                 if progress is not None:
                     progress(path)
+            stored = {key: serde.from_data(StoredBid, d) for key, d in op.tx.all("bids")}
+            known = {identity_key(s.bid): key for key, s in stored.items()}
+            taken = set(stored) | {v.id for v in rfp.vendors}
             seen: dict[str, str] = {}
             imported: list[tuple[str, str, str]] = []
+            pending: list[tuple[str, str, Bid, str, StoredBid | None, bool]] = []
             for path, bids in parsed:
+                shown = _shown(path, files)
+                sha = file_sha256(path)
                 for bid in bids:
-                    if bid.vendor_id in seen:
-                        refused.append((path.name, f"{path.name}: vendor {bid.vendor_id!r} also submitted "
-                                        f"{seen[bid.vendor_id]} in this batch; import one of them"))
+                    identity = identity_key(bid)
+                    invited = invited_match(bid, rfp.vendors) if rfp.vendors else None
+                    vendor_id = known.get(identity) or (invited.id if invited else None)
+                    if vendor_id is None:
+                        vendor_id = new_vendor_id(bid.vendor_name, taken, bid.vendor_id)
+                    known[identity] = vendor_id
+                    taken.add(vendor_id)
+                    bid = attrs.evolve(bid, vendor_id=vendor_id)
+                    if vendor_id in seen:
+                        refused.append((shown, f"{shown}: this bid of {bid.vendor_name} ({vendor_id}) comes with "
+                                        f"another workbook of the same vendor in this batch, {seen[vendor_id]}; "
+                                        "import the one that counts"))
                         continue
-                    seen[bid.vendor_id] = path.name
-                    previous = op.tx.get("bids", bid.vendor_id)
-                    sha = file_sha256(path)
-                    stored = StoredBid(bid, now.isoformat(), sha, late=late, late_reason=late_reason if late else "")
-                    op.tx.put("bids", bid.vendor_id, stored)
-                    status = "replaced" if previous is not None else "new"
-                    op.record("bid.received", vendor=bid.vendor_id, vendor_name=bid.vendor_name,
-                              file=path.name, sha256=sha, resubmission=previous is not None,
-                              late=late, late_reason=late_reason if late else "")
-                    imported.append((path.name, bid.vendor_id, status))
-        return ImportReport(tuple(imported), tuple(refused))
+                    seen[vendor_id] = shown
+                    unlisted = bool(rfp.vendors) and invited is None
+                    if unlisted and rfp.vendors_restricted:
+                        refused.append((shown, f"{shown}: {bid.vendor_name} is not one of the invited vendors "
+                                        "([[vendors]] in rfp.toml) and this procedure is restricted to them"))
+                        continue
+                    previous = stored.get(vendor_id)
+                    if (previous is not None and previous.sha256 == sha and previous.active
+                            and not previous.needs_resubmission):
+                        imported.append((shown, vendor_id, "unchanged"))
+                        continue
+                    pending.append((shown, sha, bid, vendor_id, previous, unlisted))
+            if late and deadline is not None and pending and not accept_late:
+                raise GuardError(
+                    f"the bid deadline passed at {deadline.isoformat()} (now {now.isoformat()}); "
+                    "late bids are refused: " + ", ".join(p[0] for p in pending) + ". To accept them anyway, "
+                    "record why: --accept-late --reason \"...\""
+                )
+            for shown, sha, bid, vendor_id, previous, unlisted in pending:
+                if unlisted:
+                    self.warnings.append(f"{shown}: {bid.vendor_name} is not one of the invited vendors "
+                                         "([[vendors]] in rfp.toml); imported")
+                record = StoredBid(bid, now.isoformat(), sha, late=late, late_reason=late_reason if late else "",
+                                   files=(shown,), unlisted=unlisted)
+                if previous is not None:
+                    number = sum(1 for _ in op.tx.all("bid_history")) + 1
+                    op.tx.put("bid_history", f"{number:06d}", attrs.evolve(previous, status="replaced",
+                                                                            status_at=now.isoformat()))
+                    status = (f"replaces the bid of {short_time(previous.submitted_at)} "
+                              f"from {previous.files[0] if previous.files else previous.bid.source_file}")
+                    if late:
+                        status += " (late re-submission)"
+                else:
+                    status = "new" + (" (late)" if late else "")
+                op.tx.put("bids", vendor_id, record)
+                op.record("bid.received", vendor=vendor_id, vendor_name=bid.vendor_name,
+                          registration_no=str(bid.fields.get("registration_no") or ""),
+                          file=shown, sha256=sha, resubmission=previous is not None,
+                          replaces_sha256=previous.sha256 if previous else "",
+                          late=late, late_reason=late_reason if late else "", unlisted=unlisted)
+                imported.append((shown, vendor_id, status))
+        return ImportReport(tuple(imported), tuple(refused), tuple(skipped))
+
+    def set_bid_status(self, vendor: str, status: str, reason: str) -> StoredBid:
+        """Withdraw (the vendor's decision) or exclude (the buyer's) a bid, with a reason for the audit log."""
+        if status not in ("withdrawn", "excluded"):
+            raise RfpflowError(f"internal: unknown bid status {status!r}")
+        if not reason.strip():
+            verb = "withdraw" if status == "withdrawn" else "exclude"
+            raise GuardError(f"`rfpflow bids {verb}` needs a reason: --reason \"...\"")
+        allowed = (Stage.ISSUED, Stage.BIDS_CLOSED, Stage.SCREENING, Stage.EVALUATION)
+        command = "bids withdraw" if status == "withdrawn" else "bids exclude"
+        with self._command(command, allowed) as op:
+            data = op.tx.get("bids", vendor)
+            if data is None:
+                known = ", ".join(sorted(k for k, _ in op.tx.all("bids"))) or "none"
+                raise GuardError(f"there is no bid of vendor {vendor!r} (vendors with bids: {known})")
+            stored = serde.from_data(StoredBid, data)
+            if not stored.active:
+                raise GuardError(f"the bid of {vendor} was already {stored.status} ({stored.status_reason})")
+            changed = attrs.evolve(stored, status=status, status_reason=reason,
+                                   status_at=self.context.now().isoformat())
+            op.tx.put("bids", vendor, changed)
+            op.record(f"bid.{status}", vendor=vendor, vendor_name=stored.bid.vendor_name, reason=reason,
+                      sha256=stored.sha256)
+        return changed
+
+    def bid_history(self) -> list[StoredBid]:
+        """Every replaced submission, oldest first."""
+        return [serde.from_data(StoredBid, d) for _, d in self._read_all("bid_history")]
 
     def record(self, collection: str, key: str) -> Any | None:
         """One stored record (plain data), or None."""
@@ -368,15 +446,19 @@ class Cycle:
                     "Wait, or close early with --early --reason \"...\""
                 )
             stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
-            pending = sorted(b.bid.vendor_id for b in stored if b.needs_resubmission)
+            pending = sorted(b.bid.vendor_id for b in stored if b.needs_resubmission and b.active)
             if pending:
                 raise GuardError(
                     "these bids were made on a definition that was amended and have not been resubmitted: "
-                    + ", ".join(pending) + ". Import their resubmissions first."
+                    + ", ".join(pending) + ". Import their resubmissions first, or record that a vendor withdrew "
+                    "(`rfpflow bids withdraw VENDOR --reason`) or is excluded (`rfpflow bids exclude VENDOR --reason`)."
                 )
-            op.record("bids.closed", bids=len(stored), early_reason=early_reason)
+            active = [b for b in stored if b.active]
+            op.record("bids.closed", bids=len(active), early_reason=early_reason,
+                      withdrawn=sorted(b.bid.vendor_id for b in stored if b.status == "withdrawn"),
+                      excluded=sorted(b.bid.vendor_id for b in stored if b.status == "excluded"))
             op.move_to(Stage.BIDS_CLOSED)
-            return len(stored)
+            return len(active)
 
     # -- screening ------------------------------------------------------------
 
@@ -384,7 +466,7 @@ class Cycle:
         """bids closed -> screening: every gate, due diligence and screening plugin, for every bid."""
         with self._command("screen", (Stage.BIDS_CLOSED,)) as op:
             rfp = op.rfp
-            stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
+            stored = [b for b in (serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")) if b.active]
             if not stored:
                 raise GuardError("there are no bids to screen; cancel the cycle with `rfpflow cancel --reason`")
             # Two envelopes: the price gates wait until the financial envelopes open after the
@@ -522,7 +604,7 @@ class Cycle:
 
         vendors = set(self.screened_in(tx))
         stored = [serde.from_data(StoredBid, d) for _, d in tx.all("bids")]
-        bids = [s.bid for s in stored if s.bid.vendor_id in vendors]
+        bids = [s.bid for s in stored if s.bid.vendor_id in vendors and s.active]
         submitted = {s.bid.vendor_id: dt.datetime.fromisoformat(s.submitted_at) for s in stored}
         scores = [serde.from_data(ScoreEntry, d) for _, d in tx.all("scores")]
         return bids, scores, submitted
@@ -803,11 +885,22 @@ class Cycle:
             report["definition"] = str(exc)
         bids = self.bids()
         report["bids"] = {
-            "received": len(bids),
+            "received": sum(1 for b in bids if b.active),
             "late": sorted(b.bid.vendor_id for b in bids if b.late),
-            "to_resubmit": sorted(b.bid.vendor_id for b in bids if b.needs_resubmission),
+            "to_resubmit": sorted(b.bid.vendor_id for b in bids if b.needs_resubmission and b.active),
             "vendors": {b.bid.vendor_id: b.bid.vendor_name for b in sorted(bids, key=lambda b: b.bid.vendor_id)},
         }
+        withdrawn = sorted(b.bid.vendor_id for b in bids if b.status == "withdrawn")
+        excluded = sorted(b.bid.vendor_id for b in bids if b.status == "excluded")
+        if withdrawn:
+            report["bids"]["withdrawn"] = withdrawn
+        if excluded:
+            report["bids"]["excluded"] = excluded
+        if rfp is not None and rfp.vendors:
+            with_bids = {b.bid.vendor_id for b in bids}
+            report["bids"]["invited"] = len(rfp.vendors)
+            report["bids"]["not_submitted"] = sorted(v.id for v in rfp.vendors if v.id not in with_bids)
+            report["bids"]["unlisted"] = sorted(b.bid.vendor_id for b in bids if b.unlisted)
         screening = self.screening()
         if screening:
             overall = summarize(screening)
@@ -940,7 +1033,14 @@ def _import_each(files: Sequence[Path], read: Callable[[Path], T], keep: Callabl
     return ImportReport(tuple(imported), tuple(refused))
 
 
-def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
+def _is_lock_file(name: str) -> bool:
+    """A spreadsheet program's lock file: Excel's ``~$name.xlsx``, LibreOffice's ``.~lock.name#``."""
+    return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+
+
+def _expand(paths: Sequence[Path], workspace: Path, skipped: list[str] | None = None) -> list[Path]:
+    """The files to import: files as given, folders walked recursively (a mail export puts one
+    folder per vendor). Lock files are skipped and listed in ``skipped``; hidden files are left alone."""
     files: list[Path] = []
     problems: list[Problem] = []
     for given in paths:
@@ -948,8 +1048,15 @@ def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
         if not path.exists() and (workspace / given).exists():
             path = workspace / given
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
-            files.extend(found)
+            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = found.relative_to(path)
+                if _is_lock_file(found.name):
+                    if skipped is not None:
+                        skipped.append(f"{relative.as_posix()} (a spreadsheet lock file)")
+                    continue
+                if any(part.startswith(".") for part in relative.parts):
+                    continue
+                files.append(found)
         elif path.is_file():
             files.append(path)
         else:
@@ -959,6 +1066,13 @@ def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
     if not files:
         raise InputFileError("no files to import in " + ", ".join(str(p) for p in paths))
     return files
+
+
+def _shown(path: Path, files: Sequence[Path]) -> str:
+    """A file as reports name it: its name, with its folder when another file of the batch has the same name."""
+    if sum(1 for f in files if f.name == path.name) > 1:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
 
 
 def _wrong_stage(command: str, stage: Stage, allowed: Sequence[Stage]) -> str:
