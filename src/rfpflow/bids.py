@@ -24,6 +24,7 @@ __all__ = [
     "bid_record",
     "flag_text",
     "identity_key",
+    "identity_keys",
     "invited_match",
     "name_key",
     "new_vendor_id",
@@ -69,6 +70,14 @@ def identity_key(bid: Bid) -> str:
     return "name:" + name_key(bid.vendor_name)
 
 
+def identity_keys(bid: Bid) -> tuple[str, ...]:
+    """Every key a bid is recognised by, strongest first: its registration number, then its legal name
+    (so that a vendor who mistyped the registration number is still the same vendor)."""
+    name = "name:" + name_key(bid.vendor_name)
+    first = identity_key(bid)
+    return (first, name) if first != name else (name,)
+
+
 def invited_match(bid: Bid, invited: Sequence[InvitedVendor]) -> InvitedVendor | None:
     """The invited vendor ``bid`` comes from: same registration number, else same legal name."""
     registration = registration_key(bid.fields.get("registration_no"))
@@ -78,8 +87,7 @@ def invited_match(bid: Bid, invited: Sequence[InvitedVendor]) -> InvitedVendor |
                 return vendor
     name = name_key(bid.vendor_name)
     for vendor in invited:
-        if vendor.name and name_key(vendor.name) == name and not (
-                registration and vendor.registration_no):
+        if vendor.name and name_key(vendor.name) == name:
             return vendor
     return None
 

@@ -301,7 +301,7 @@ class Cycle:
         vendor replaces the first (kept in "bid_history"), a byte-identical file changes nothing, and
         ``accept_late`` applies only to the bids recorded by this import.
         """
-        from rfpflow.bids import identity_key, invited_match, new_vendor_id, short_time
+        from rfpflow.bids import identity_keys, invited_match, new_vendor_id, short_time
 
         skipped: list[str] = []
         files = _expand(paths, self.workspace, skipped)
@@ -325,7 +325,10 @@ class Cycle:
                 if progress is not None:
                     progress(path)
             stored = {key: serde.from_data(StoredBid, d) for key, d in op.tx.all("bids")}
-            known = {identity_key(s.bid): key for key, s in stored.items()}
+            known: dict[str, str] = {}
+            for key, s in sorted(stored.items()):
+                for identity in identity_keys(s.bid):
+                    known.setdefault(identity, key)
             taken = set(stored) | {v.id for v in rfp.vendors}
             seen: dict[str, str] = {}
             imported: list[tuple[str, str, str]] = []
@@ -334,12 +337,14 @@ class Cycle:
                 shown = _shown(path, files)
                 sha = file_sha256(path)
                 for bid in bids:
-                    identity = identity_key(bid)
+                    identities = identity_keys(bid)
                     invited = invited_match(bid, rfp.vendors) if rfp.vendors else None
-                    vendor_id = known.get(identity) or (invited.id if invited else None)
+                    vendor_id = next((known[i] for i in identities if i in known), None)
+                    vendor_id = vendor_id or (invited.id if invited else None)
                     if vendor_id is None:
                         vendor_id = new_vendor_id(bid.vendor_name, taken, bid.vendor_id)
-                    known[identity] = vendor_id
+                    for identity in identities:
+                        known.setdefault(identity, vendor_id)
                     taken.add(vendor_id)
                     bid = attrs.evolve(bid, vendor_id=vendor_id)
                     if vendor_id in seen:

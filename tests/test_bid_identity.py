@@ -1,0 +1,324 @@
+"""Bids belong to vendors (issue 15), through the real CLI on real workbooks.
+
+The flagship sample's bid workbooks (made by its generator) are copied under other names and
+into per-vendor folders, the way a mail export delivers them; each case checks what the store
+holds (`bids list --json`, `bids show --json`) and the audit events, not only the output.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rfpflow.uscc import with_check_character
+
+from .conftest import run_cli
+
+FLAGSHIP = Path(__file__).resolve().parent.parent / "samples" / "customer-service-outsourcing"
+ISSUE = "2027-01-04T09:00:00+08:00"
+DAY1 = "2027-01-18T14:02:00+08:00"
+DAY2 = "2027-01-25T09:30:00+08:00"
+LATE = "2027-01-29T18:10:00+08:00"
+CLOSE = "2027-01-30T09:00:00+08:00"
+STRANGER = with_check_character("91310000MA1FL0000")
+
+
+def rf(ws: Path, *args: str, now: str = DAY1):
+    return run_cli("-C", str(ws), "--now", now, "--actor", "li.wei", *args)
+
+
+def ok(result):
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def refused(result, fragment: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def listed(ws: Path) -> dict[str, dict[str, Any]]:
+    return {row["vendor"]: row for row in json.loads(ok(rf(ws, "bids", "list", "--json")).stdout)}
+
+
+def shown(ws: Path, vendor: str) -> dict[str, Any]:
+    return json.loads(ok(rf(ws, "bids", "show", vendor, "--json")).stdout)
+
+
+def events(ws: Path, kind: str | None = None) -> list[dict[str, Any]]:
+    every = json.loads(ok(rf(ws, "log", "--json")).stdout)
+    return [e for e in every if kind is None or e["kind"] == kind]
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("cso_sample", FLAGSHIP / "make_sample.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sample() -> Any:
+    return _generator()
+
+
+def workspace(tmp_path: Path, *, invited: bool = True, extra_toml: str = "") -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    text = (FLAGSHIP / "rfp.toml").read_text(encoding="utf-8")
+    if not invited:
+        text = text[:text.index("\n# The invited vendors")] + "\n"
+    (ws / "rfp.toml").write_text(text + extra_toml, encoding="utf-8")
+    shutil.copy(FLAGSHIP / "registry.json", ws / "registry.json")
+    (ws / "bids").mkdir()
+    ok(rf(ws, "issue", now=ISSUE))
+    return ws
+
+
+def vendor_workbook(ws: Path, sample: Any, vendor: str, target: Path, **changes: Any) -> Path:
+    """The vendor's bid from the sample generator, on this workspace's own workbook, with ``changes``."""
+    from rfpflow.spreadsheets.samples import fill_bid_workbook
+
+    data = {k: v for k, v in sample.VENDORS[vendor].items() if k != "registry"}
+    company = dict(data["company"])
+    company.update(changes.pop("company", {}))
+    data["company"] = company
+    for key in ("prices", "answers"):
+        data[key] = {**data.get(key, {}), **changes.pop(key, {})}
+    data.update(changes)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return fill_bid_workbook(ws / "out" / "CSO-2027-001-bid-response.xlsx", target, data)
+
+
+def test_two_vendors_sending_bid_xlsx_in_their_own_folders_are_two_bids(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    inbox = ws / "bids" / "inbox"
+    vendor_workbook(ws, sample, "huaxin", inbox / "huaxin" / "bid.xlsx")
+    vendor_workbook(ws, sample, "xinrui", inbox / "xinrui" / "bid.xlsx")
+    (inbox / "huaxin" / "~$bid.xlsx").write_bytes(b"owner")
+    (inbox / "xinrui" / ".~lock.bid.xlsx#").write_text("lock")
+
+    result = ok(rf(ws, "bids", "import", "bids/inbox"))
+
+    assert "skipped   huaxin/~$bid.xlsx (a spreadsheet lock file)" in result.stdout
+    assert "skipped   xinrui/.~lock.bid.xlsx# (a spreadsheet lock file)" in result.stdout
+    assert "2 imported, 0 refused" in result.stdout
+    assert "huaxin/bid.xlsx" in result.stdout and "xinrui/bid.xlsx" in result.stdout
+    bids = listed(ws)
+    assert {v: (r["legal_name"], r["files"], r["status"]) for v, r in bids.items() if r["files"]} == {
+        "huaxin": ("上海华信客户服务有限公司", ["huaxin/bid.xlsx"], "received"),
+        "xinrui": ("成都新锐智能客服有限公司", ["xinrui/bid.xlsx"], "received"),
+    }
+    received = events(ws, "bid.received")
+    assert [(e["data"]["vendor"], e["data"]["file"], e["data"]["resubmission"]) for e in received] == [
+        ("huaxin", "huaxin/bid.xlsx", False), ("xinrui", "xinrui/bid.xlsx", False)]
+
+    # Then the second file of the same name, alone: a different vendor, both bids kept.
+    vendor_workbook(ws, sample, "lianjie", ws / "bids" / "later" / "bid.xlsx")
+    result = ok(rf(ws, "bids", "import", "bids/later/bid.xlsx", now=DAY2))
+    assert "lianjie" in result.stdout and "new" in result.stdout and "replace" not in result.stdout
+    assert sorted(v for v, r in listed(ws).items() if r["files"]) == ["huaxin", "lianjie", "xinrui"]
+
+
+def test_one_company_under_three_file_names_is_one_vendor_with_history(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx")
+    ok(rf(ws, "bids", "import", "bids/huaxin.xlsx", now=DAY1))
+    revised = vendor_workbook(ws, sample, "huaxin", ws / "mail" / "Huaxin - revised bid (final).xlsx",
+                              prices={"L1": 1_500_000, "L2": 20, "L3": 80_000})
+    result = ok(rf(ws, "bids", "import", str(revised), now=DAY2))
+    assert "huaxin" in result.stdout
+    assert "replaces the bid of 2027-01-18 14:02 from huaxin.xlsx" in result.stdout
+    registration = sample.VENDORS["huaxin"]["company"]["registration_no"]
+    spaced = " ".join(registration[i:i + 6] for i in range(0, 18, 6)).lower()
+    full_width = spaced.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    chinese = vendor_workbook(ws, sample, "huaxin", ws / "mail" / "华信.xlsx",
+                              company={"registration_no": full_width}, prices={"L1": 1_400_000})
+    result = ok(rf(ws, "bids", "import", str(chinese), now=DAY2))
+    assert "replaces the bid of 2027-01-25 09:30 from Huaxin - revised bid (final).xlsx" in result.stdout
+
+    assert [v for v, r in listed(ws).items() if r["files"]] == ["huaxin"]
+    bid = shown(ws, "huaxin")
+    assert bid["files"] == ["华信.xlsx"] and bid["status"] == "received"
+    assert bid["registration_no"] == registration
+    assert [(h["files"], h["status"], h["submitted_at"]) for h in bid["history"]] == [
+        (["huaxin.xlsx"], "replaced", "2027-01-18T14:02:00+08:00"),
+        (["Huaxin - revised bid (final).xlsx"], "replaced", "2027-01-25T09:30:00+08:00"),
+    ]
+    received = events(ws, "bid.received")
+    assert [(e["data"]["vendor"], e["data"]["resubmission"]) for e in received] == [
+        ("huaxin", False), ("huaxin", True), ("huaxin", True)]
+    assert received[2]["data"]["replaces_sha256"] == received[1]["data"]["sha256"]
+
+
+def test_a_byte_identical_file_is_unchanged_and_records_nothing(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx")
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    before = events(ws)
+    shutil.copy(ws / "bids" / "huaxin.xlsx", ws / "bids" / "copy-of-huaxin.xlsx")
+    (ws / "bids" / "huaxin.xlsx").unlink()
+
+    result = ok(rf(ws, "bids", "import", "bids", now=DAY2))
+
+    assert "copy-of-huaxin.xlsx" in result.stdout and "unchanged" in result.stdout
+    assert events(ws) == before
+    assert shown(ws, "huaxin")["submitted_at"] == "2027-01-18T14:02:00+08:00"
+    assert shown(ws, "huaxin")["history"] == []
+
+
+def test_accept_late_applies_only_to_the_late_bids(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    for vendor in ("huaxin", "xinrui", "lianjie"):
+        vendor_workbook(ws, sample, vendor, ws / "bids" / f"{vendor}.xlsx")
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    vendor_workbook(ws, sample, "anxun", ws / "bids" / "anxun.xlsx")
+
+    refused(rf(ws, "bids", "import", "bids", now=LATE), "late bids are refused: anxun.xlsx")
+    result = ok(rf(ws, "bids", "import", "bids", "--accept-late", "--reason", "courier delayed", now=LATE))
+
+    assert result.stdout.count("unchanged") == 3
+    bids = listed(ws)
+    assert {v: (r["timing"], r["submitted_at"]) for v, r in bids.items() if r["files"]} == {
+        "anxun": ("late", "2027-01-29T18:10:00+08:00"),
+        "huaxin": ("on time", "2027-01-18T14:02:00+08:00"),
+        "lianjie": ("on time", "2027-01-18T14:02:00+08:00"),
+        "xinrui": ("on time", "2027-01-18T14:02:00+08:00"),
+    }
+    assert shown(ws, "anxun")["late_reason"] == "courier delayed"
+    assert shown(ws, "huaxin")["late_reason"] == ""
+    late = [e["data"]["vendor"] for e in events(ws, "bid.received") if e["data"]["late"]]
+    assert late == ["anxun"]
+
+
+def test_a_vendor_who_never_resubmits_is_withdrawn_or_excluded_and_close_goes_on(tmp_path: Path,
+                                                                                 sample: Any) -> None:
+    ws = workspace(tmp_path)
+    for vendor in ("huaxin", "xinrui", "lianjie"):
+        vendor_workbook(ws, sample, vendor, ws / "bids" / f"{vendor}.xlsx")
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    toml = ws / "rfp.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("budget_ceiling = 4_200_000",
+                                                               "budget_ceiling = 4_300_000"), encoding="utf-8")
+    ok(rf(ws, "amend", "--reason", "budget raised", now=DAY1))
+    vendor_workbook(ws, sample, "huaxin", ws / "bids2" / "huaxin.xlsx")
+    ok(rf(ws, "bids", "import", "bids2", now=DAY2))
+    refused(rf(ws, "close", now=CLOSE), "have not been resubmitted: lianjie, xinrui")
+
+    refused(rf(ws, "bids", "withdraw", "nosuch", "--reason", "x", now=CLOSE),
+            "there is no bid of vendor 'nosuch' (vendors with bids: huaxin, lianjie, xinrui)")
+    result = ok(rf(ws, "bids", "withdraw", "xinrui", "--reason", "letter of 2027-01-26: withdraws", now=CLOSE))
+    assert result.stdout == "xinrui (成都新锐智能客服有限公司): bid withdrawn (letter of 2027-01-26: withdraws)\n"
+    ok(rf(ws, "bids", "exclude", "lianjie", "--reason", "did not answer amendment 1", now=CLOSE))
+    refused(rf(ws, "bids", "exclude", "lianjie", "--reason", "again", now=CLOSE), "already excluded")
+
+    assert "Bids closed with 1 bid." in ok(rf(ws, "close", now=CLOSE)).stdout
+    bids = listed(ws)
+    assert {v: (r["status"], r["status_reason"]) for v, r in bids.items() if r["files"]} == {
+        "huaxin": ("received", ""), "lianjie": ("excluded", "did not answer amendment 1"),
+        "xinrui": ("withdrawn", "letter of 2027-01-26: withdraws")}
+    assert [(e["data"]["vendor"], e["data"]["reason"]) for e in events(ws, "bid.withdrawn")] == [
+        ("xinrui", "letter of 2027-01-26: withdraws")]
+    assert [e["data"]["vendor"] for e in events(ws, "bid.excluded")] == ["lianjie"]
+    closed = events(ws, "bids.closed")[0]["data"]
+    assert (closed["bids"], closed["withdrawn"], closed["excluded"]) == (1, ["xinrui"], ["lianjie"])
+    screen = ok(rf(ws, "screen", now=CLOSE)).stdout
+    assert "huaxin" in screen and "xinrui" not in screen and "lianjie" not in screen
+    status = json.loads(ok(rf(ws, "status", "--json", now=CLOSE)).stdout)["bids"]
+    assert (status["withdrawn"], status["excluded"]) == (["xinrui"], ["lianjie"])
+
+
+def test_comments_and_added_columns_are_kept_flagged_and_exported(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx",
+                    price_comments={"L1": "price excl. 6% VAT", "L3": "含培训"},
+                    price_columns={"Discount %": {"L1": 5, "L2": "2.5"}},
+                    answers={"Q1": {"answer": "Yes", "comment": "option: a second site", "evidence": "Annex 2"}})
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    bid = shown(ws, "huaxin")
+    lines = {p["item"]: (p["comment"], p["extras"], p["flagged"]) for p in bid["prices"]}
+    assert lines == {"L1": ("price excl. 6% VAT", {"Discount %": "5"}, True),
+                     "L2": ("", {"Discount %": "2.5"}, True),
+                     "L3": ("含培训", {}, False)}
+    assert bid["extra_columns"] == ["Discount %"]
+    q1 = next(a for a in bid["answers"] if a["question"] == "Q1")
+    assert (q1["answer"], q1["comment"], q1["evidence"], q1["flagged"]) == ("是", "option: a second site",
+                                                                           "Annex 2", True)
+    assert len(bid["sha256"]) == 64
+    text = ok(rf(ws, "bids", "show", "huaxin", now=DAY1)).stdout
+    assert "comment: price excl. 6% VAT; Discount %: 5)  [check]" in text
+
+    ok(rf(ws, "export", "--format", "json", now=DAY1))
+    exported = json.loads((ws / "out" / "CSO-2027-001.json").read_text(encoding="utf-8"))
+    vendor = next(v for v in exported["cycle"]["vendors"] if v["id"] == "huaxin")
+    assert vendor["bid"]["prices"][0]["comment"] == "price excl. 6% VAT"
+    assert vendor["bid"]["answers"] == bid["answers"]
+
+
+def test_a_mistyped_check_character_imports_and_screening_asks_for_review(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    registration = sample.VENDORS["huaxin"]["company"]["registration_no"]
+    wrong = registration[:17] + ("0" if registration[17] != "0" else "1")
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx", company={"registration_no": wrong})
+    result = ok(rf(ws, "bids", "import", "bids", now=LATE.replace("18:10", "16:59")))
+    assert "1 imported, 0 refused" in result.stdout
+    assert f"check character is {wrong[17]}, expected {registration[17]}" in result.stderr
+    ok(rf(ws, "close", now=CLOSE))
+    screen = ok(rf(ws, "screen", now=CLOSE)).stdout
+    assert f"review  uscc: 统一社会信用代码 '{wrong}' check character is {wrong[17]}, expected " \
+           f"{registration[17]}" in screen
+    assert f"expected check character {registration[17]}" in screen
+
+
+def test_invited_vendors_who_has_not_bid_and_the_uninvited(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx")
+    vendor_workbook(ws, sample, "xinrui", ws / "bids" / "stranger.xlsx", company={
+        "vendor_name": "Stranger Contact Ltd", "registration_no": STRANGER})
+    result = ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    assert "stranger.xlsx: Stranger Contact Ltd is not one of the invited vendors ([[vendors]] in rfp.toml); " \
+           "imported" in result.stderr
+    bids = listed(ws)
+    assert {v: r["status"] for v, r in bids.items()} == {
+        "huaxin": "received", "stranger": "received", "anxun": "not submitted", "lianjie": "not submitted",
+        "xinrui": "not submitted", "yuanjing": "not submitted", "zhongli": "not submitted"}
+    assert bids["stranger"]["invited"] is False and bids["huaxin"]["invited"] is True
+    status = json.loads(ok(rf(ws, "status", "--json")).stdout)["bids"]
+    assert status["not_submitted"] == ["anxun", "lianjie", "xinrui", "yuanjing", "zhongli"]
+    assert status["unlisted"] == ["stranger"]
+    assert "not submitted: anxun, lianjie, xinrui, yuanjing, zhongli; not invited: stranger" in ok(
+        rf(ws, "status")).stdout
+
+
+def test_a_restricted_procedure_refuses_the_uninvited(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path, extra_toml="\n[bids]\nrestricted = true\n")
+    vendor_workbook(ws, sample, "xinrui", ws / "bids" / "stranger.xlsx", company={
+        "vendor_name": "Stranger Contact Ltd", "registration_no": STRANGER})
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx")
+    result = rf(ws, "bids", "import", "bids", now=DAY1)
+    assert result.returncode == 2
+    assert ("stranger.xlsx: Stranger Contact Ltd is not one of the invited vendors ([[vendors]] in rfp.toml) "
+            "and this procedure is restricted to them") in result.stderr
+    assert [v for v, r in listed(ws).items() if r["files"]] == ["huaxin"]
+
+
+def test_without_a_vendor_list_ids_come_from_names_never_from_files(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path, invited=False)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "bid.xlsx")
+    vendor_workbook(ws, sample, "xinrui", ws / "bids" / "x" / "bid.xlsx", company={
+        "vendor_name": "Alpha IT Services Ltd"})
+    vendor_workbook(ws, sample, "lianjie", ws / "bids" / "y" / "bid.xlsx", company={
+        "vendor_name": "Alpha Consulting GmbH"})
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    bids = listed(ws)
+    assert {v: r["legal_name"] for v, r in bids.items()} == {
+        "alpha": "Alpha IT Services Ltd", "alpha-2": "Alpha Consulting GmbH", "vendor-1": "上海华信客户服务有限公司"}
+    assert all(r["invited"] is None for r in bids.values())
