@@ -256,7 +256,7 @@ def test_comments_and_added_columns_are_kept_flagged_and_exported(tmp_path: Path
     text = ok(rf(ws, "bids", "show", "huaxin", now=DAY1)).stdout
     assert "comment: price excl. 6% VAT; Discount %: 5)  [check]" in text
 
-    ok(rf(ws, "export", "--format", "json", now=DAY1))
+    ok(rf(ws, "export", "json", now=DAY1))
     exported = json.loads((ws / "out" / "CSO-2027-001.json").read_text(encoding="utf-8"))
     vendor = next(v for v in exported["cycle"]["vendors"] if v["id"] == "huaxin")
     assert vendor["bid"]["prices"][0]["comment"] == "price excl. 6% VAT"
