@@ -550,6 +550,10 @@ class Cycle:
             rfp = op.rfp
             vendors = self.screened_in(op.tx)
             shown, _codes = self._sheet_vendors(rfp, vendors)
+            # Evaluators see the vendors' names over the columns (blind codes stay codes).
+            names = {} if rfp.scoring.blind else {
+                b.bid.vendor_id: b.bid.vendor_name
+                for b in (serde.from_data(StoredBid, d) for _, d in op.tx.all("bids"))}
             folder = self.workspace / "out" / "score-sheets"
             folder.mkdir(parents=True, exist_ok=True)
             written = []
@@ -557,7 +561,8 @@ class Cycle:
                 target = folder / f"{rfp.id}-{evaluator.id}.xlsx"
                 path = self.context.host.first("rfpflow_write_score_sheet", Path, rfp=rfp,
                                                evaluator_id=evaluator.id, vendor_ids=shown, target=target,
-                                               context=self.context.with_rfp(rfp))
+                                               context=self.context.with_rfp(rfp),
+                                               vendor_names={v: names.get(v, v) for v in shown})
                 if path is None:
                     raise RfpflowError("no installed plugin writes score sheets")
                 written.append(path)
