@@ -105,6 +105,7 @@ def rfp_view(rfp: Rfp) -> dict[str, Any]:
                     "price_formula": rfp.scoring.price_formula, "tie_break": list(rfp.scoring.tie_break),
                     "award_weights": dict(rfp.scoring.award_weights)},
         "standstill_days": rfp.standstill_days,
+        "price_deviation": rfp.price_deviation,
     }
 
 
