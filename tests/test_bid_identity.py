@@ -322,3 +322,56 @@ def test_without_a_vendor_list_ids_come_from_names_never_from_files(tmp_path: Pa
     assert {v: r["legal_name"] for v, r in bids.items()} == {
         "alpha": "Alpha IT Services Ltd", "alpha-2": "Alpha Consulting GmbH", "vendor-1": "上海华信客户服务有限公司"}
     assert all(r["invited"] is None for r in bids.values())
+
+
+def test_the_price_comparison_cell_by_cell(tmp_path: Path, sample: Any) -> None:
+    import openpyxl
+
+    from rfpflow.documents.price_comparison import price_comparison
+
+    ws = workspace(tmp_path)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx",
+                    price_comments={"L1": "price excl. 6% VAT"}, price_columns={"Discount %": {"L2": 5}})
+    vendor_workbook(ws, sample, "lianjie", ws / "bids" / "lianjie.xlsx", prices={"L3": 0})
+    vendor_workbook(ws, sample, "anxun", ws / "bids" / "anxun.xlsx")
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    ok(rf(ws, "close", now=CLOSE))
+    ok(rf(ws, "screen", now=CLOSE))
+    ok(rf(ws, "export", "json", now=CLOSE))
+    ok(rf(ws, "export", "xlsx", now=CLOSE))
+
+    view = json.loads((ws / "out" / "CSO-2027-001.json").read_text(encoding="utf-8"))["cycle"]
+    comparison = price_comparison(view)
+    assert comparison is not None and comparison["threshold"] == 0.30
+    assert [v["id"] for v in comparison["vendors"]] == ["anxun", "huaxin", "lianjie"]
+    l1, l2, l3 = comparison["rows"]
+    assert (l1["median_unit_price"], l1["lowest_vendors"]) == ("220000", ["lianjie"])
+    assert {v: (c["deviation"], c["flag_deviation"]) for v, c in l1["cells"].items()} == {
+        "anxun": (0.0, False), "huaxin": (0.0455, False), "lianjie": (-0.3182, True)}
+    assert l1["cells"]["huaxin"]["comment"] == "price excl. 6% VAT" and l1["cells"]["huaxin"]["flag_comment"]
+    assert l2["cells"]["huaxin"]["extras"] == {"Discount %": "5"} and l2["cells"]["huaxin"]["flag_comment"]
+    assert (l3["median_unit_price"], l3["lowest_vendors"]) == ("110000", ["anxun"])
+    assert l3["cells"]["lianjie"]["zero"] and l3["cells"]["lianjie"]["deviation"] is None
+    assert [v["total"] for v in comparison["vendors"]] == ["3100000", "3270000", "2040000"]
+
+    book = openpyxl.load_workbook(ws / "out" / "CSO-2027-001.xlsx")
+    sheet = book["报价对比"]
+    assert [sheet.cell(1, c).value for c in range(1, 10)] == [
+        "项目", "内容", "单位", "数量", "苏州安讯数据服务有限公司: 单价", "上海华信客户服务有限公司: 单价",
+        "杭州廉捷外包服务有限公司: 单价", "中位单价", "最低单价"]
+    assert [sheet.cell(2, c).value for c in (1, 4, 5, 6, 7)] == ["L1", 12, 220000, 230000, 150000]
+    assert sheet["H2"].value.text == "=MEDIAN(IF(E2:G2>0,E2:G2))"
+    assert sheet["I2"].value.text == "=MIN(IF(E2:G2>0,E2:G2))"
+    assert [sheet.cell(2, c).value for c in (10, 11, 12)] == ["=$D2*E2", "=$D2*F2", "=$D2*G2"]
+    assert sheet["M2"].value == '=IF(AND(ISNUMBER(E2),E2>0),E2/$H2-1,"")'
+    assert sheet["Q2"].value == "price excl. 6% VAT" and sheet["Q3"].value == "Discount %: 5"
+    assert sheet["G4"].value == 0
+    assert [sheet.cell(5, c).value for c in (1, 10, 11, 12)] == ["合计", "=SUM(J2:J4)", "=SUM(K2:K4)", "=SUM(L2:L4)"]
+    assert sheet.freeze_panes == "E2"
+    rules = {str(r.sqref): [rule.formula for rule in r.rules] for r in sheet.conditional_formatting}
+    assert rules == {"E2:G4": [["OR(ISBLANK(E2),E2=0)"], ["E2=$I2"]],
+                     "M2:O4": [["AND(ISNUMBER(M2),ABS(M2)>0.3)"]]}
+    document = (ws / "out" / "price-comparison.html").read_text(encoding="utf-8")
+    assert "报价对比表" in document and "size: A4 landscape" in document and "price excl. 6% VAT" in document
+    markdown = (ws / "out" / "price-comparison.md").read_text(encoding="utf-8")
+    assert "| L1 " in markdown and "可能改变报价含义" in markdown

@@ -33,7 +33,7 @@ def _decimal(value: object) -> Decimal | None:
 
 
 def _text(value: Decimal) -> str:
-    return format(value, "f")
+    return format(value.normalize(), "f") if value else "0"
 
 
 def price_comparison(view: Mapping[str, Any]) -> dict[str, Any] | None:
