@@ -355,7 +355,7 @@ def test_the_price_comparison_cell_by_cell(tmp_path: Path, sample: Any) -> None:
     assert [v["total"] for v in comparison["vendors"]] == ["3100000", "3270000", "2040000"]
 
     book = openpyxl.load_workbook(ws / "out" / "CSO-2027-001.xlsx")
-    sheet = book["报价对比"]
+    sheet = book["Price comparison"]  # sheet names stay English (formulas refer to them)
     assert [sheet.cell(1, c).value for c in range(1, 10)] == [
         "项目", "内容", "单位", "数量", "苏州安讯数据服务有限公司: 单价", "上海华信客户服务有限公司: 单价",
         "杭州廉捷外包服务有限公司: 单价", "中位单价", "最低单价"]

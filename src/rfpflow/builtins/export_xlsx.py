@@ -139,7 +139,7 @@ def build_workbook(view: Mapping[str, Any]) -> Any:
                       tr)
     comparison = price_comparison(view)
     if comparison is not None:  # not while prices are sealed
-        _comparison_sheet(wb.create_sheet(_sheet_title(tr(COMPARISON), used)), comparison, tr)
+        _comparison_sheet(wb.create_sheet(_sheet_title(COMPARISON, used)), comparison, tr)
     _cycle_sheet(wb.create_sheet(CYCLE), view, tr)
     wb.active = 0
     return wb
@@ -521,7 +521,7 @@ def _save(workbook: Any, when: dt.datetime) -> bytes:
 COMPARISON = "Price comparison"
 
 _ZH.update({
-    COMPARISON: "报价对比", "Description": "内容", "Unit": "单位", "Quantity": "数量",
+    "Description": "内容", "Unit": "单位", "Quantity": "数量",
     "Median unit price": "中位单价", "Lowest unit price": "最低单价", "unit price": "单价",
     "line total": "小计", "vs median": "偏离中位", "comment": "备注", "Total": "合计",
     "Green: the lowest unit price of the line. Yellow: more than {threshold} from the line's median, or a comment "
