@@ -523,7 +523,7 @@ COMPARISON = "Price comparison"
 _ZH.update({
     "Description": "内容", "Unit": "单位", "Quantity": "数量",
     "Median unit price": "中位单价", "Lowest unit price": "最低单价", "unit price": "单价",
-    "line total": "小计", "vs median": "偏离中位", "comment": "备注", "Total": "合计",
+    "line total": "小计", "vs median": "偏离中位", "comment": "备注", "Sum of line totals": "合计",
     "Green: the lowest unit price of the line. Yellow: more than {threshold} from the line's median, or a comment "
     "that may change the price's meaning. Red: missing or zero.":
         "绿色：该项最低单价。黄色：偏离该项中位单价超过 {threshold}，或备注可能改变报价含义。红色：缺报或零报价。",
@@ -585,7 +585,7 @@ def _comparison_sheet(ws: Any, comparison: Mapping[str, Any], tr: Translate) -> 
         ws[lowest_ref] = ArrayFormula(lowest_ref, f"=MIN(IF({prices}>0,{prices}))")
     last = top + len(rows) - 1
     foot = last + 1
-    write_text(ws.cell(foot, 1), tr("Total")).font = _bold()
+    write_text(ws.cell(foot, 1), tr("Sum of line totals")).font = _bold()
     for k in range(n):
         column = letter(first_total + k)
         ws.cell(foot, first_total + k).value = f"=SUM({column}{top}:{column}{last})"
