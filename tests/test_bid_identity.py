@@ -87,7 +87,8 @@ def vendor_workbook(ws: Path, sample: Any, vendor: str, target: Path, **changes:
     """The vendor's bid from the sample generator, on this workspace's own workbook, with ``changes``."""
     from rfpflow.spreadsheets.samples import fill_bid_workbook
 
-    data = {k: v for k, v in sample.VENDORS[vendor].items() if k != "registry"}
+    drop = changes.pop("drop", ())
+    data = {k: v for k, v in sample.VENDORS[vendor].items() if k != "registry" and k not in drop}
     company = dict(data["company"])
     company.update(changes.pop("company", {}))
     data["company"] = company
@@ -375,3 +376,38 @@ def test_the_price_comparison_cell_by_cell(tmp_path: Path, sample: Any) -> None:
     assert "报价对比表" in document and "size: A4 landscape" in document and "price excl. 6% VAT" in document
     markdown = (ws / "out" / "price-comparison.md").read_text(encoding="utf-8")
     assert "| L1 " in markdown and "可能改变报价含义" in markdown
+
+
+def test_two_envelopes_in_two_files_are_one_vendor(tmp_path: Path, sample: Any) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    text = (FLAGSHIP / "rfp.toml").read_text(encoding="utf-8").replace(
+        "budget_ceiling = 4_200_000", "budget_ceiling = 4_200_000\ntwo_envelope = true")
+    (ws / "rfp.toml").write_text(text, encoding="utf-8")
+    shutil.copy(FLAGSHIP / "registry.json", ws / "registry.json")
+    ok(rf(ws, "issue", now=ISSUE))
+    inbox = ws / "bids" / "inbox"
+    vendor_workbook(ws, sample, "huaxin", inbox / "huaxin" / "technical.xlsx", drop=("prices",))
+    vendor_workbook(ws, sample, "huaxin", inbox / "huaxin" / "financial.xlsx", drop=("answers", "certifications"))
+    vendor_workbook(ws, sample, "xinrui", inbox / "xinrui" / "technical.xlsx", drop=("prices",))
+
+    result = ok(rf(ws, "bids", "import", "bids/inbox", now=DAY1))
+
+    assert "3 imported, 0 refused" in result.stdout
+    assert "technical envelope, with the financial envelope of 2027-01-18 14:02: the bid is complete" \
+        in result.stdout
+    assert "new — technical envelope only: incomplete" in result.stdout
+    bids = listed(ws)
+    assert {v: (r["files"], r["envelopes"], r["incomplete"], r["total_price"]) for v, r in bids.items()
+            if r["files"]} == {
+        "huaxin": (["huaxin/technical.xlsx", "financial.xlsx"], ["technical", "financial"], False, None),
+        "xinrui": (["xinrui/technical.xlsx"], ["technical"], True, None)}
+    huaxin = shown(ws, "huaxin")
+    assert huaxin["prices"] is None  # sealed until the financial envelopes are opened
+    assert [a["question"] for a in huaxin["answers"]] == ["Q1", "Q2", "Q3", "Q4"]  # from the technical envelope
+    assert huaxin["registration_no"] == sample.VENDORS["huaxin"]["company"]["registration_no"]
+    received = events(ws, "bid.received")
+    assert [(e["data"]["vendor"], e["data"]["envelope"], e["data"]["envelopes"]) for e in received] == [
+        ("huaxin", "financial", ["financial"]), ("huaxin", "technical", []), ("xinrui", "technical", ["technical"])]
+    table = ok(rf(ws, "bids", "list", now=DAY1)).stdout
+    assert "received (incomplete: one envelope)" in table and "sealed" in table

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from rfpflow.model import Bid, InvitedVendor, PriceLine
 from rfpflow.records import StoredBid
 
@@ -26,6 +28,7 @@ __all__ = [
     "identity_key",
     "identity_keys",
     "invited_match",
+    "join_envelopes",
     "name_key",
     "new_vendor_id",
     "registration_key",
@@ -194,7 +197,8 @@ def bid_record(stored: StoredBid, history: Sequence[StoredBid] = ()) -> dict[str
         "late": stored.late,
         "late_reason": stored.late_reason,
         "needs_resubmission": stored.needs_resubmission,
-        "envelopes": list(stored.envelopes),
+        "envelopes": [{"envelope": e, "file": f} for e, f in stored.envelope_files],
+        "incomplete": list(stored.envelopes),
         "invited": not stored.unlisted,
         "company": {str(k): _text(v) for k, v in sorted(bid.fields.items())},
         "certifications": [{"name": c.name, "expires": _text(c.expires), "evidence": c.evidence}
@@ -212,3 +216,20 @@ def bid_record(stored: StoredBid, history: Sequence[StoredBid] = ()) -> dict[str
         "warnings": list(bid.warnings),
         "history": [submission_record(s) for s in history if s.bid.vendor_id == bid.vendor_id],
     }
+
+
+ENVELOPES = ("technical", "financial")
+
+
+def join_envelopes(base: Bid, base_envelopes: Sequence[str], part: Bid) -> tuple[Bid, tuple[str, ...]]:
+    """A vendor's bid with one envelope (``part``) put in: the technical envelope brings the company
+    data, certifications and answers, the financial one the prices. Returns the bid and the envelopes
+    it now holds (``()`` once it is whole)."""
+    have = set(base_envelopes or ENVELOPES)
+    have.add(part.envelope)
+    if part.envelope == "financial":
+        joined = attrs.evolve(base, prices=part.prices, warnings=(*base.warnings, *part.warnings))
+    else:
+        joined = attrs.evolve(part, prices=base.prices, warnings=(*part.warnings, *base.warnings))
+    envelopes = () if have >= set(ENVELOPES) else tuple(e for e in ENVELOPES if e in have)
+    return attrs.evolve(joined, envelope="" if not envelopes else envelopes[0]), envelopes

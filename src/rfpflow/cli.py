@@ -267,7 +267,9 @@ def _bid_rows(cycle: Any) -> list[dict[str, Any]]:
             "vendor": bid.vendor_id, "legal_name": bid.vendor_name,
             "registration_no": str(bid.fields.get("registration_no") or ""),
             "files": list(stored.files or (bid.source_file,)), "submitted_at": stored.submitted_at,
-            "timing": "late" if stored.late else "on time", "envelopes": list(stored.envelopes),
+            "timing": "late" if stored.late else "on time",
+            "envelopes": [e for e, _ in stored.envelope_files] or list(stored.envelopes),
+            "incomplete": bool(stored.envelopes),
             "total_price": None if sealed else format(bid.total_price, "f"),
             "status": stored.status, "status_reason": stored.status_reason,
             "invited": bid.vendor_id in invited if invited else None,
@@ -276,7 +278,8 @@ def _bid_rows(cycle: Any) -> list[dict[str, Any]]:
     for vendor in rfp.vendors:
         if vendor.id not in with_bids:
             rows.append({"vendor": vendor.id, "legal_name": vendor.name, "registration_no": vendor.registration_no,
-                         "files": [], "submitted_at": None, "timing": None, "envelopes": [], "total_price": None,
+                         "files": [], "submitted_at": None, "timing": None, "envelopes": [], "incomplete": False,
+                         "total_price": None,
                          "status": "not submitted", "status_reason": "", "invited": True})
     return rows
 
@@ -299,7 +302,8 @@ def bids_list_command(app: App, as_json: bool) -> None:
         r["vendor"], r["legal_name"], r["registration_no"], ", ".join(r["files"]),
         (r["submitted_at"] or "")[:16].replace("T", " "), r["timing"] or "", ", ".join(r["envelopes"]),
         "sealed" if r["total_price"] is None and r["files"] else (r["total_price"] or ""),
-        r["status"] + (f" ({r['status_reason']})" if r["status_reason"] else "")
+        r["status"] + (" (incomplete: one envelope)" if r.get("incomplete") else "")
+        + (f" ({r['status_reason']})" if r["status_reason"] else "")
         + (" (not invited)" if r["invited"] is False else "")) for r in rows]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     for row in table:

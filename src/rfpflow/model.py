@@ -334,6 +334,9 @@ class Bid:
     prices: tuple[PriceLine, ...] = attrs.field(default=(), converter=to_tuple)
     cells: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_map)
     warnings: tuple[str, ...] = attrs.field(default=(), converter=to_tuple)
+    #: In a two-envelope RFP, a workbook may hold one envelope: "technical" (no prices) or
+    #: "financial" (prices only); "" is a whole bid.
+    envelope: str = ""
 
     @property
     def total_price(self) -> Decimal:

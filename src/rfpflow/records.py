@@ -29,7 +29,8 @@ class StoredBid:
     status_reason: str = ""
     status_at: str = ""
     files: tuple[str, ...] = ()  # the file(s) of the bid: two in a two-envelope cycle
-    envelopes: tuple[str, ...] = ()  # "technical" and/or "financial" in a two-envelope cycle
+    envelopes: tuple[str, ...] = ()  # "technical" or "financial" while only that envelope came; () when whole
+    envelope_files: tuple[tuple[str, str], ...] = ()  # (envelope, file) when the envelopes came as two files
     unlisted: bool = False  # the vendor is not in the [[vendors]] list of rfp.toml
 
     @property

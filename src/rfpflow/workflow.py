@@ -301,7 +301,7 @@ class Cycle:
         vendor replaces the first (kept in "bid_history"), a byte-identical file changes nothing, and
         ``accept_late`` applies only to the bids recorded by this import.
         """
-        from rfpflow.bids import identity_keys, invited_match, new_vendor_id, short_time
+        from rfpflow.bids import identity_keys, invited_match, join_envelopes, new_vendor_id, short_time
 
         skipped: list[str] = []
         files = _expand(paths, self.workspace, skipped)
@@ -331,6 +331,7 @@ class Cycle:
                     known.setdefault(identity, key)
             taken = set(stored) | {v.id for v in rfp.vendors}
             seen: dict[str, str] = {}
+            seen_envelopes: dict[str, set[str]] = {}
             imported: list[tuple[str, str, str]] = []
             pending: list[tuple[str, str, Bid, str, StoredBid | None, bool]] = []
             for path, bids in parsed:
@@ -347,12 +348,14 @@ class Cycle:
                         known.setdefault(identity, vendor_id)
                     taken.add(vendor_id)
                     bid = attrs.evolve(bid, vendor_id=vendor_id)
-                    if vendor_id in seen:
+                    if vendor_id in seen and not (bid.envelope and seen_envelopes.get(vendor_id)
+                                                  and bid.envelope not in seen_envelopes[vendor_id]):
                         refused.append((shown, f"{shown}: this bid of {bid.vendor_name} ({vendor_id}) comes with "
                                         f"another workbook of the same vendor in this batch, {seen[vendor_id]}; "
                                         "import the one that counts"))
                         continue
                     seen[vendor_id] = shown
+                    seen_envelopes.setdefault(vendor_id, set()).add(bid.envelope)
                     unlisted = bool(rfp.vendors) and invited is None
                     if unlisted and rfp.vendors_restricted:
                         refused.append((shown, f"{shown}: {bid.vendor_name} is not one of the invited vendors "
@@ -374,9 +377,31 @@ class Cycle:
                 if unlisted:
                     self.warnings.append(f"{shown}: {bid.vendor_name} is not one of the invited vendors "
                                          "([[vendors]] in rfp.toml); imported")
+                previous = stored.get(vendor_id)  # this batch may have stored the vendor's other envelope
                 record = StoredBid(bid, now.isoformat(), sha, late=late, late_reason=late_reason if late else "",
-                                   files=(shown,), unlisted=unlisted)
-                if previous is not None:
+                                   files=(shown,), unlisted=unlisted,
+                                   envelopes=(bid.envelope,) if bid.envelope else ())
+                completes = False
+                if bid.envelope and previous is not None and previous.active:
+                    # Two envelopes, two files: matched by the vendor, not by the file.
+                    completes = bool(previous.envelopes) and bid.envelope not in previous.envelopes
+                    joined, envelopes = join_envelopes(previous.bid, previous.envelopes, bid)
+                    whole = previous.files[0] if previous.files else previous.bid.source_file
+                    parts = dict(previous.envelope_files) or (
+                        {e: whole for e in ("technical", "financial")} if not previous.envelopes
+                        else {previous.envelopes[0]: whole})
+                    parts[bid.envelope] = shown
+                    ordered = tuple((e, parts[e]) for e in ("technical", "financial") if e in parts)
+                    record = attrs.evolve(record, bid=joined, envelopes=envelopes, envelope_files=ordered,
+                                          files=tuple(dict.fromkeys(f for _, f in ordered)),
+                                          late=record.late or (completes and previous.late),
+                                          late_reason=record.late_reason or (previous.late_reason if completes
+                                                                             else ""))
+                if completes and previous is not None:
+                    status = (f"{bid.envelope} envelope, with the {previous.envelopes[0]} envelope of "
+                              f"{short_time(previous.submitted_at)}: the bid is complete")
+                    record = attrs.evolve(record, submitted_at=now.isoformat())
+                elif previous is not None:
                     number = sum(1 for _ in op.tx.all("bid_history")) + 1
                     op.tx.put("bid_history", f"{number:06d}", attrs.evolve(previous, status="replaced",
                                                                             status_at=now.isoformat()))
@@ -386,12 +411,16 @@ class Cycle:
                         status += " (late re-submission)"
                 else:
                     status = "new" + (" (late)" if late else "")
+                if record.envelopes and rfp.two_envelope:
+                    status += f" — {record.envelopes[0]} envelope only: incomplete"
+                stored[vendor_id] = record
                 op.tx.put("bids", vendor_id, record)
                 op.record("bid.received", vendor=vendor_id, vendor_name=bid.vendor_name,
                           registration_no=str(bid.fields.get("registration_no") or ""),
                           file=shown, sha256=sha, resubmission=previous is not None,
                           replaces_sha256=previous.sha256 if previous else "",
-                          late=late, late_reason=late_reason if late else "", unlisted=unlisted)
+                          late=late, late_reason=late_reason if late else "", unlisted=unlisted,
+                          envelope=bid.envelope, envelopes=list(record.envelopes))
                 imported.append((shown, vendor_id, status))
         return ImportReport(tuple(imported), tuple(refused), tuple(skipped))
 

@@ -293,8 +293,11 @@ class _BidReader:
         self.check_metadata()
         fields, cells = self.company()
         certifications = self.certifications()
+        before_answers = len(self.problems)
         answers = self.questionnaire()
+        before_prices = len(self.problems)
         prices = self.pricing()
+        envelope = self.envelope(answers, prices, before_answers, before_prices)
         if self.problems:
             count = len(self.problems)
             raise InputFileError(f"{self.name}: {count} problem{'s' if count != 1 else ''}", self.problems)
@@ -310,7 +313,26 @@ class _BidReader:
             prices=prices,
             cells=cells,
             warnings=tuple(self.warnings),
+            envelope=envelope,
         )
+
+    def envelope(self, answers: tuple[Answer, ...], prices: tuple[PriceLine, ...], before_answers: int,
+                 before_prices: int) -> str:
+        """In a two-envelope RFP, which envelope a workbook holds when it holds one: "technical" when
+        every price is blank, "financial" when every answer is blank (the blanks are then not problems)."""
+        if not self.rfp.two_envelope:
+            return ""
+        answer_problems = self.problems[before_answers:before_prices]
+        price_problems = self.problems[before_prices:]
+        if (not prices and self.rfp.line_items and price_problems
+                and all(p.message.endswith(" is blank") for p in price_problems)):
+            del self.problems[before_prices:]
+            return "technical"
+        if (prices and not any(a.answer for a in answers) and self.rfp.questionnaire
+                and all("is mandatory and has no answer" in p.message for p in answer_problems)):
+            del self.problems[before_answers:before_prices]
+            return "financial"
+        return ""
 
     def sheet(self, canonical: str) -> str | None:
         mapped = self.mapping.sheets.get(canonical, ()) if self.mapping else ()
