@@ -233,6 +233,9 @@ def test_a_vendor_who_never_resubmits_is_withdrawn_or_excluded_and_close_goes_on
     assert (closed["bids"], closed["withdrawn"], closed["excluded"]) == (1, ["xinrui"], ["lianjie"])
     screen = ok(rf(ws, "screen", now=CLOSE)).stdout
     assert "huaxin" in screen and "xinrui" not in screen and "lianjie" not in screen
+    report = (ws / "out" / "screening-report.md").read_text(encoding="utf-8")
+    assert "| 供应商已撤回投标：letter of 2027-01-26: withdraws |" in report
+    assert "| 采购人已排除该投标：did not answer amendment 1 |" in report
     status = json.loads(ok(rf(ws, "status", "--json", now=CLOSE)).stdout)["bids"]
     assert (status["withdrawn"], status["excluded"]) == (["xinrui"], ["lianjie"])
 
