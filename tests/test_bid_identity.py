@@ -414,3 +414,25 @@ def test_two_envelopes_in_two_files_are_one_vendor(tmp_path: Path, sample: Any) 
         ("huaxin", "financial", ["financial"]), ("huaxin", "technical", []), ("xinrui", "technical", ["technical"])]
     table = ok(rf(ws, "bids", "list", now=DAY1)).stdout
     assert "received (incomplete: one envelope)" in table and "sealed" in table
+
+
+def test_records_written_before_issue_15_still_load() -> None:
+    from decimal import Decimal
+
+    from rfpflow.model import PriceLine
+    from rfpflow.records import StoredBid
+    from rfpflow.store import serde
+
+    old = {"bid": {"vendor_id": "acme", "vendor_name": "Acme Ltd.", "source_file": "acme.xlsx", "fields": {},
+                   "certifications": [], "answers": [], "cells": {}, "warnings": [],
+                   "prices": [["L1", "12", "82000.50", "Pricing!E4"], ["L2", "1", "0", None]]},
+           "submitted_at": "2027-01-18T14:02:00+08:00", "sha256": "ab" * 32, "late": False, "late_reason": "",
+           "needs_resubmission": True}
+    stored = serde.from_data(StoredBid, old)
+    assert (stored.status, stored.files, stored.envelopes, stored.active) == ("received", (), (), True)
+    assert stored.bid.prices[0] == PriceLine("L1", Decimal("12"), Decimal("82000.50"), "Pricing!E4")
+    assert stored.bid.envelope == ""
+    # Lines without comments are written as before; a comment or an added column makes the row longer.
+    assert serde.to_data(PriceLine("L1", Decimal("1"), Decimal("2"))) == ["L1", "1", "2", None]
+    noted = PriceLine("L1", Decimal("1"), Decimal("2"), None, "excl. VAT", (("Discount %", "5"),))
+    assert serde.from_data(PriceLine, serde.to_data(noted)) == noted
