@@ -436,3 +436,39 @@ def test_records_written_before_issue_15_still_load() -> None:
     assert serde.to_data(PriceLine("L1", Decimal("1"), Decimal("2"))) == ["L1", "1", "2", None]
     noted = PriceLine("L1", Decimal("1"), Decimal("2"), None, "excl. VAT", (("Discount %", "5"),))
     assert serde.from_data(PriceLine, serde.to_data(noted)) == noted
+
+
+def test_a_wrong_vendor_list_is_refused_naming_the_line(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    text = (FLAGSHIP / "rfp.toml").read_text(encoding="utf-8")
+    registration = text.split('id = "huaxin"\n', 1)[1].split("registration_no = ", 1)[1].split("\n", 1)[0]
+    text += (f'\n[[vendors]]\nid = "huaxin"\nname = "Dup"\nregistration_no = {registration}\n'
+             '\n[bids]\nrestricted = "yes"\n')
+    (ws / "rfp.toml").write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    result = run_cli("-C", str(ws), "validate")
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    out = result.stdout + result.stderr
+    assert f"rfp.toml:{len(lines)}: bids.restricted: must be true or false, got 'yes' (text)" in out
+    assert f"rfp.toml:{len(lines) - 5}: vendors[7].id: vendor id 'huaxin' is used twice" in out
+    number = registration.strip('"')
+    assert f"rfp.toml:{len(lines) - 3}: vendors[7].registration_no: registration number {number!r} is listed twice" \
+        in out
+
+
+def test_bids_list_and_show_as_tables(tmp_path: Path, sample: Any) -> None:
+    ws = workspace(tmp_path)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "huaxin.xlsx")
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    lines = ok(rf(ws, "bids", "list", now=DAY1)).stdout.splitlines()
+    assert lines[0].split("  ")[0] == "vendor"
+    assert lines[1].startswith("huaxin ") and lines[2].startswith("anxun ") and lines[2].endswith("not submitted")
+    huaxin = lines[1]
+    registration = sample.VENDORS["huaxin"]["company"]["registration_no"]
+    assert " ".join(huaxin.split()) == (f"huaxin 上海华信客户服务有限公司 {registration} huaxin.xlsx 2027-01-18 14:02 "
+                                        "on time 3270000.0 received")
+    refused(rf(ws, "bids", "show", "anxun", now=DAY1), "there is no bid of vendor 'anxun' (vendors with bids: huaxin)")
+    text = ok(rf(ws, "bids", "show", "huaxin", now=DAY1)).stdout
+    assert text.startswith("huaxin: 上海华信客户服务有限公司\n  status: received\n")
+    assert "  L1: 12 x 230000 = 2760000\n" in text

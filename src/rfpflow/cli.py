@@ -275,7 +275,7 @@ def _bid_rows(cycle: Any) -> list[dict[str, Any]]:
             "invited": bid.vendor_id in invited if invited else None,
         })
     with_bids = {r["vendor"] for r in rows}
-    for vendor in rfp.vendors:
+    for vendor in sorted(rfp.vendors, key=lambda v: v.id):
         if vendor.id not in with_bids:
             rows.append({"vendor": vendor.id, "legal_name": vendor.name, "registration_no": vendor.registration_no,
                          "files": [], "submitted_at": None, "timing": None, "envelopes": [], "incomplete": False,
