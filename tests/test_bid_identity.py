@@ -472,3 +472,27 @@ def test_bids_list_and_show_as_tables(tmp_path: Path, sample: Any) -> None:
     text = ok(rf(ws, "bids", "show", "huaxin", now=DAY1)).stdout
     assert text.startswith("huaxin: 上海华信客户服务有限公司\n  status: received\n")
     assert "  L1: 12 x 230000 = 2760000\n" in text
+
+
+def test_a_bid_excluded_during_screening_leaves_review_and_the_score_sheets(tmp_path: Path, sample: Any) -> None:
+    import openpyxl
+
+    ws = workspace(tmp_path)
+    for vendor in ("huaxin", "xinrui", "zhongli"):
+        vendor_workbook(ws, sample, vendor, ws / "bids" / f"{vendor}.xlsx")
+    ok(rf(ws, "bids", "import", "bids", now=DAY1))
+    ok(rf(ws, "close", now=CLOSE))
+    screen = ok(rf(ws, "screen", now=CLOSE)).stdout
+    assert "zhongli" in screen and "review  labour-dispatch" in screen
+    refused(rf(ws, "evaluate", "sheets", now=CLOSE), "zhongli labour-dispatch")
+    ok(rf(ws, "bids", "exclude", "zhongli", "--reason", "法务审查：劳务派遣", now=CLOSE))
+
+    ok(rf(ws, "evaluate", "sheets", now=CLOSE))
+
+    sheet = openpyxl.load_workbook(ws / "out" / "score-sheets" / "CSO-2027-001-E1.xlsx").worksheets[0]
+    heads = [str(c.value) for row in sheet.iter_rows(min_row=1, max_row=8) for c in row if c.value]
+    assert any(h.startswith("上海华信客户服务有限公司: ") for h in heads)  # names, not ids, over the columns
+    assert any(h.startswith("成都新锐智能客服有限公司: ") for h in heads)
+    assert not any("南京众力" in h or h.startswith(("huaxin", "zhongli")) for h in heads)
+    written = events(ws, "evaluation.sheets_written")[0]["data"]
+    assert written["vendors"] == ["huaxin", "xinrui"]

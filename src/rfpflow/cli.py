@@ -216,7 +216,7 @@ def amend_command(app: App, reason: str) -> None:
     rfp = cycle.amend(reason)
     _warn(cycle)
     click.echo(f"Amended {rfp.id}: definition is now {rfp.definition_hash[:12]}.")
-    pending = [b.bid.vendor_id for b in cycle.bids() if b.needs_resubmission]
+    pending = [b.bid.vendor_id for b in cycle.bids() if b.needs_resubmission and b.active]
     if pending:
         click.echo("These vendors must resubmit on the new workbook: " + ", ".join(sorted(pending)))
 

@@ -431,7 +431,7 @@ class Cycle:
         if not reason.strip():
             verb = "withdraw" if status == "withdrawn" else "exclude"
             raise GuardError(f"`rfpflow bids {verb}` needs a reason: --reason \"...\"")
-        allowed = (Stage.ISSUED, Stage.BIDS_CLOSED, Stage.SCREENING, Stage.EVALUATION)
+        allowed = (Stage.ISSUED, Stage.BIDS_CLOSED, Stage.SCREENING)
         command = "bids withdraw" if status == "withdrawn" else "bids exclude"
         with self._command(command, allowed) as op:
             data = op.tx.get("bids", vendor)
@@ -545,16 +545,20 @@ class Cycle:
     # -- evaluation -------------------------------------------------------------
 
     def screened_in(self, tx: Transaction) -> list[str]:
-        """Vendors whose every screening outcome is (or was settled as) pass."""
+        """Vendors whose every screening outcome is (or was settled as) pass, and whose bid was
+        neither withdrawn nor excluded."""
         results = [serde.from_data(StoredGateResult, d) for _, d in tx.all("screening")]
-        return [v for v, outcome in summarize(results).items() if outcome == "pass"]
+        gone = {key for key, d in tx.all("bids") if not serde.from_data(StoredBid, d).active}
+        return [v for v, outcome in summarize(results).items() if outcome == "pass" and v not in gone]
 
     def _enter_evaluation(self, op: _Operation) -> None:
         """From screening, the first evaluation command moves the cycle on once nothing awaits review."""
         if Stage(op.state.stage) != Stage.SCREENING:
             return
         results = [serde.from_data(StoredGateResult, d) for _, d in op.tx.all("screening")]
-        pending = sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in results if r.outcome == "review")
+        gone = {key for key, d in op.tx.all("bids") if not serde.from_data(StoredBid, d).active}
+        pending = sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in results
+                         if r.outcome == "review" and r.result.vendor_id not in gone)
         if pending:
             raise GuardError(
                 "screening outcomes still need review before evaluation: " + ", ".join(pending)

@@ -459,7 +459,7 @@ def _read(wb: Any, name: str, rfp: Rfp, expected: str | None) -> list[dict[str, 
 @hookimpl(trylast=True)
 def rfpflow_write_score_sheet(
     rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path, context: RunContext,
-    vendor_names: Mapping[str, str] | None = None,
+    vendor_names: Mapping[str, str],
 ) -> Path | None:
     """Write the builtin .xlsx score sheet (None for a target that is not .xlsx)."""
     if target.suffix.lower() != ".xlsx":
