@@ -288,8 +288,10 @@ def test_a_valid_code() -> None:
 def test_a_wrong_check_character_fails_or_is_reviewed() -> None:
     bad = CODE[:-1] + "X"
     result = code_gate(registration_no=bad, country="P.R. China")
-    assert (result.outcome, result.reason.startswith(f"统一社会信用代码 {bad!r} ")) == ("fail", True)
-    assert result.reason.endswith(" (GB 32100-2015)")
+    # Only the check character is wrong: a typo to confirm with the vendor, never a refusal (issue 15).
+    assert (result.outcome, result.reason.startswith(f"统一社会信用代码 {bad!r} ")) == ("review", True)
+    assert result.reason.endswith(f"(GB 32100-2015); expected check character {CODE[-1]}: confirm the number "
+                                  "with the vendor")
     assert code_gate("review", registration_no=bad, country="CN").outcome == "review"
 
 

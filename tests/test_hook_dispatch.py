@@ -121,7 +121,7 @@ def test_firstresult_hooks_fall_through_none_and_stop_at_the_first_answer(setup)
     written = host.first("rfpflow_write_bid_workbook", Path, rfp=rfp, target=tmp / "b.xlsx", context=context)
     assert written.read_text() == "RFP-2027-001"
     sheet = host.first("rfpflow_write_score_sheet", Path, rfp=rfp, evaluator_id="E2", vendor_ids=["V1", "V2"],
-                       target=tmp / "s.xlsx", context=context)
+                       target=tmp / "s.xlsx", context=context, vendor_names={})
     assert sheet.read_text() == "E2:V1,V2"
     scores = host.first("rfpflow_read_scores", list, source=tmp / "s.xlsx", rfp=rfp, context=context)
     assert scores[0]["score"] == 7.0

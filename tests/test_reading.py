@@ -119,6 +119,7 @@ def test_bids_import_of_a_batch_stores_the_same_with_or_without_the_worker(works
     import sqlite3
 
     from rfpflow.definition import load_rfp
+    from rfpflow.uscc import with_check_character
     from tests.conftest import run_cli
 
     assert run_cli("-C", str(workspace), "--now", "2027-01-05T09:00:00+08:00", "issue").returncode == 0
@@ -126,7 +127,9 @@ def test_bids_import_of_a_batch_stores_the_same_with_or_without_the_worker(works
     bids = tmp_path / "returned"
     bids.mkdir()
     for n in range(16):
-        data = {**GOOD, "company": {**GOOD["company"], "vendor_name": f"Vendor {n} Ltd."}}
+        # Sixteen vendors: their own names and registration numbers (a bid belongs to its vendor).
+        data = {**GOOD, "company": {**GOOD["company"], "vendor_name": f"Vendor {n} Ltd.",
+                                    "registration_no": with_check_character(f"91350100M00010{n:03d}")}}
         write_vendor_workbook(bids / f"vendor-{n:02d}.xlsx", rfp, data)
     write_vendor_workbook(bids / "vendor-bad.xlsx", rfp, {**GOOD, "prices": {"L1": "abc", "L2": 15000}})
     copy = tmp_path / "copy"

@@ -69,7 +69,7 @@ def full_scores(base: float = 5) -> dict[str, object]:
 def write(host, context, rfp, folder: Path, evaluator: str = "E1", vendors=VENDORS, name: str | None = None) -> Path:
     target = folder / (name or f"{evaluator.lower()}.xlsx")
     written = host.first("rfpflow_write_score_sheet", Path, rfp=rfp, evaluator_id=evaluator, vendor_ids=vendors,
-                         target=target, context=context)
+                         target=target, context=context, vendor_names={})
     assert written == target and target.is_file()
     return target
 
@@ -269,7 +269,7 @@ def test_other_files_are_not_ours(setup, tmp_path: Path) -> None:
     csv.write_text("evaluator,vendor\n", encoding="utf-8")
     assert read(host, context, rfp, csv) is None
     assert host.first("rfpflow_write_score_sheet", Path, rfp=rfp, evaluator_id="E1", vendor_ids=VENDORS,
-                      target=tmp_path / "e1.ods", context=context) is None
+                      target=tmp_path / "e1.ods", context=context, vendor_names={}) is None
 
 
 def test_a_workbook_not_written_by_rfpflow_is_refused(setup, tmp_path: Path) -> None:
@@ -317,3 +317,18 @@ def test_three_returned_sheets_feed_the_evaluation(setup) -> None:
     assert matrix.value("V1", "team").evidence == ("e1.xlsx: Scores!F7", "e2.xlsx: Scores!F7", "e3.xlsx: Scores!F7")
     ranking = rank_vendors(rfp, matrix, bids, host=host, submitted_at={})
     assert [e.vendor_id for e in ranking.entries] == VENDORS
+
+
+def test_columns_are_headed_with_the_names_evaluators_know(setup, tmp_path: Path) -> None:
+    """Issue 15: the vendor's name over its columns (the id stays in the metadata), and it reads back."""
+    _host, _context, rfp, _folder = setup
+    path = write_score_sheet(rfp, "E1", VENDORS, tmp_path / "s.xlsx",
+                             {"V1": "Acme Hotline Services Ltd.", "V2": "=Beta BPO", "V3": "华信"})
+    sheet = openpyxl.load_workbook(path)["Scores"]
+    assert [sheet[f"{c}5"].value for c in "FGHIJK"] == [
+        "Acme Hotline Services Ltd.: score", "Acme Hotline Services Ltd.: comment", "=Beta BPO: score",
+        "=Beta BPO: comment", "华信: score", "华信: comment"]
+    assert sheet["H5"].data_type == "s"  # vendor text is never a formula
+    fill(path, full_scores())
+    scores = read_score_sheet(path, rfp)
+    assert sorted({s["vendor"] for s in scores}) == VENDORS

@@ -90,6 +90,8 @@ VENDORS: dict[str, dict] = {
 
 # The suppliers that pass qualification review, and each evaluator's scores (0-10).
 EVALUATED = ["huadang", "jinshi", "mingyuan"]
+#: Evaluators see the vendors by name over their columns (issue 15).
+NAMES = {vendor: VENDORS[vendor]["company"]["vendor_name"] for vendor in EVALUATED}
 CRITERIA = ["solution", "security", "schedule", "response", "quality", "team", "projects"]
 SCORES = {  # criterion: {vendor: (E1, E2, E3, E4, E5)}
     "solution": {"huadang": (9, 9, 9, 8, 9), "mingyuan": (8, 7, 8, 8, 8), "jinshi": (7, 7, 6, 7, 7)},
@@ -140,7 +142,8 @@ def main(target: Path = HERE) -> None:
     bids = {vendor: {k: v for k, v in data.items() if k != "registry"} for vendor, data in VENDORS.items()}
     write_bid_workbooks(rfp, bids, target / "bids")
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
-        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
+        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx",
+                                 NAMES)
         _fill_score_sheet(path, index, evaluator)
     (target / "registry.json").write_text(json.dumps(_registry(), ensure_ascii=False, indent=2) + "\n",
                                         encoding="utf-8")

@@ -127,6 +127,8 @@ VENDORS: dict[str, dict] = {
 
 # The vendors that pass screening, and each evaluator's scores (0-10) on the judgement criteria.
 EVALUATED = ["huaxin", "lianjie", "xinrui"]
+#: Evaluators see the vendors by name over their columns (issue 15).
+NAMES = {vendor: VENDORS[vendor]["company"]["vendor_name"] for vendor in EVALUATED}
 CRITERIA = ["certifications", "cases", "background", "size", "stability", "ai_data", "security",
             "data_protection", "response", "qa", "references", "site_visit", "reports"]
 SCORES = {  # criterion: {vendor: (E1, E2, E3)}
@@ -221,7 +223,8 @@ def main(target: Path = HERE) -> None:
     bids = {vendor: {k: v for k, v in data.items() if k != "registry"} for vendor, data in VENDORS.items()}
     write_bid_workbooks(rfp, bids, target / "bids")
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
-        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
+        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx",
+                                 NAMES)
         _fill_score_sheet(path, index, evaluator)
     (target / "registry.json").write_text(json.dumps(_registry(), ensure_ascii=False, indent=2) + "\n",
                                         encoding="utf-8")

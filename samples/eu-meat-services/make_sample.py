@@ -96,6 +96,8 @@ VENDORS: dict[str, dict] = {
 
 # The tenderers that pass screening, and each evaluator's scores (0-10) on the quality criteria.
 EVALUATED = ["helix", "nordserv", "valdesk"]
+#: Evaluators see the vendors by name over their columns (issue 15).
+NAMES = {vendor: VENDORS[vendor]["company"]["vendor_name"] for vendor in EVALUATED}
 CRITERIA = ["technical_merit", "service_delivery", "staff", "data_protection"]
 SCORES = {  # criterion: {vendor: (E1, E2, E3)}
     "technical_merit":  {"helix": (9, 9, 8), "nordserv": (9, 8, 8), "valdesk": (6, 6, 5)},
@@ -147,7 +149,8 @@ def main(target: Path = HERE) -> None:
         (target / folder).mkdir(parents=True)
     write_bid_workbooks(rfp, VENDORS, target / "bids")
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
-        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
+        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx",
+                                 NAMES)
         _fill_score_sheet(path, index, evaluator)
     (target / "decisions.toml").write_text(_decisions_toml(), encoding="utf-8")
     print(f"wrote the inputs of {rfp.id} into {target}")

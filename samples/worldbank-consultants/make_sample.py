@@ -78,6 +78,8 @@ VENDORS: dict[str, dict] = {
 
 # Every firm passes the declarations; each evaluator's scores (0-10) on the technical criteria.
 EVALUATED = ["aquaconsult", "deltaflow", "meridian", "sahel"]
+#: Evaluators see the vendors by name over their columns (issue 15).
+NAMES = {vendor: VENDORS[vendor]["company"]["vendor_name"] for vendor in EVALUATED}
 CRITERIA = ["experience", "methodology", "key_experts", "transfer", "nationals"]
 SCORES = {  # criterion: {vendor: (E1, E2, E3)}
     "experience":  {"aquaconsult": (9, 9, 9), "meridian": (9, 9, 8), "deltaflow": (8, 8, 8), "sahel": (7, 8, 7)},
@@ -107,7 +109,8 @@ def main(target: Path = HERE) -> None:
         (target / folder).mkdir(parents=True)
     write_bid_workbooks(rfp, VENDORS, target / "bids")
     for index, evaluator in enumerate(e.id for e in rfp.evaluators):
-        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx")
+        path = write_score_sheet(rfp, evaluator, EVALUATED, target / "evaluations" / f"{rfp.id}-{evaluator}.xlsx",
+                                 NAMES)
         _fill_score_sheet(path, index, evaluator)
     print(f"wrote the inputs of {rfp.id} into {target}")
 

@@ -277,7 +277,7 @@ def amend_command(app: App, reason: str) -> None:
     rfp = cycle.amend(reason)
     _warn(cycle)
     click.echo(f"Amended {rfp.id}: definition is now {rfp.definition_hash[:12]}.")
-    pending = [b.bid.vendor_id for b in cycle.bids() if b.needs_resubmission]
+    pending = [b.bid.vendor_id for b in cycle.bids() if b.needs_resubmission and b.active]
     if pending:
         click.echo("These vendors must resubmit on the new workbook: " + ", ".join(sorted(pending)))
 
@@ -297,7 +297,10 @@ def bids_import_command(app: App, paths: tuple[Path, ...], accept_late: bool, re
     from rfpflow.workflow import _expand
 
     cycle = _cycle(app)
-    files = _expand(paths, app.directory)
+    skipped: list[str] = []
+    files = _expand(paths, app.directory, skipped)
+    for name in skipped:
+        click.echo(f"  skipped   {name}")
     show_bar = len(files) > 5 and sys.stderr.isatty()
     if show_bar:
         with click.progressbar(length=len(files), label="Reading bids", file=sys.stderr) as bar:
@@ -307,6 +310,149 @@ def bids_import_command(app: App, paths: tuple[Path, ...], accept_late: bool, re
         report = cycle.import_bids(files, accept_late=accept_late, late_reason=reason)
     _warn(cycle)
     _print_import(report)
+
+
+def _bid_rows(cycle: Any) -> list[dict[str, Any]]:
+    """Every bid, then every invited vendor without one: what `bids list` shows."""
+    from rfpflow.documents.view import prices_sealed
+
+    state = cycle.state()
+    rfp = cycle.current_rfp()
+    sealed = state is not None and prices_sealed(rfp, state.stage) and not cycle.record(
+        "evaluation", "technical-complete")
+    invited = {v.id: v for v in rfp.vendors}
+    rows: list[dict[str, Any]] = []
+    for stored in sorted(cycle.bids(), key=lambda b: b.bid.vendor_id):
+        bid = stored.bid
+        rows.append({
+            "vendor": bid.vendor_id, "legal_name": bid.vendor_name,
+            "registration_no": str(bid.fields.get("registration_no") or ""),
+            "files": list(stored.files or (bid.source_file,)), "submitted_at": stored.submitted_at,
+            "timing": "late" if stored.late else "on time",
+            "envelopes": [e for e, _ in stored.envelope_files] or list(stored.envelopes),
+            "incomplete": bool(stored.envelopes),
+            "total_price": None if sealed else format(bid.total_price, "f"),
+            "status": stored.status, "status_reason": stored.status_reason,
+            "invited": bid.vendor_id in invited if invited else None,
+        })
+    with_bids = {r["vendor"] for r in rows}
+    for vendor in sorted(rfp.vendors, key=lambda v: v.id):
+        if vendor.id not in with_bids:
+            rows.append({"vendor": vendor.id, "legal_name": vendor.name, "registration_no": vendor.registration_no,
+                         "files": [], "submitted_at": None, "timing": None, "envelopes": [], "incomplete": False,
+                         "total_price": None,
+                         "status": "not submitted", "status_reason": "", "invited": True})
+    return rows
+
+
+@bids_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def bids_list_command(app: App, as_json: bool) -> None:
+    """Every bid (and every invited vendor that has not bid): who, which files, when, status."""
+    rows = _bid_rows(_cycle(app))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No bids yet.")
+        return
+    head = ("vendor", "legal name", "registration no.", "file(s)", "submitted at", "timing", "envelope(s)",
+            "total price", "status")
+    table = [head] + [(
+        r["vendor"], r["legal_name"], r["registration_no"], ", ".join(r["files"]),
+        (r["submitted_at"] or "")[:16].replace("T", " "), r["timing"] or "", ", ".join(r["envelopes"]),
+        "sealed" if r["total_price"] is None and r["files"] else (r["total_price"] or ""),
+        r["status"] + (" (incomplete: one envelope)" if r.get("incomplete") else "")
+        + (f" ({r['status_reason']})" if r["status_reason"] else "")
+        + (" (not invited)" if r["invited"] is False else "")) for r in rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
+    for row in table:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@bids_group.command("show")
+@click.argument("vendor")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def bids_show_command(app: App, vendor: str, as_json: bool) -> None:
+    """The whole bid of VENDOR: company, answers, price lines with comments, file digest, history."""
+    from rfpflow.bids import bid_record
+    from rfpflow.documents.view import prices_sealed
+    from rfpflow.errors import GuardError
+
+    cycle = _cycle(app)
+    bids = {b.bid.vendor_id: b for b in cycle.bids()}
+    if vendor not in bids:
+        known = ", ".join(sorted(bids)) or "none"
+        raise GuardError(f"there is no bid of vendor {vendor!r} (vendors with bids: {known})")
+    record = bid_record(bids[vendor], cycle.bid_history())
+    state = cycle.state()
+    if state is not None and prices_sealed(cycle.current_rfp(), state.stage) and not cycle.record(
+            "evaluation", "technical-complete"):
+        record.update(total_price=None, prices=None, extra_columns=None)
+    if as_json:
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    _print_bid(record)
+
+
+def _print_bid(record: dict[str, Any]) -> None:
+    click.echo(f"{record['vendor']}: {record['legal_name']}")
+    status = record["status"] + (f" ({record['status_reason']})" if record["status_reason"] else "")
+    click.echo(f"  status: {status}")
+    click.echo(f"  registration no.: {record['registration_no'] or '-'}")
+    click.echo(f"  file(s): {', '.join(record['files'])}   sha256 {record['sha256']}")
+    late = f"late ({record['late_reason']})" if record["late"] else "on time"
+    click.echo(f"  submitted at: {record['submitted_at']} ({late})")
+    click.echo("  company:")
+    for key, value in record["company"].items():
+        click.echo(f"    {key}: {value}")
+    if record["answers"]:
+        click.echo("  answers:")
+        for a in record["answers"]:
+            extra = "".join(f"; {k}: {a[k]}" for k in ("comment", "evidence") if a[k])
+            flag = "  [check]" if a["flagged"] else ""
+            click.echo(f"    {a['question']}: {a['answer']}{extra}{flag}")
+    if record["prices"] is None:
+        click.echo("  prices: sealed until the financial envelopes are opened")
+    elif record["prices"]:
+        click.echo("  prices:")
+        for line in record["prices"]:
+            notes = [f"comment: {line['comment']}"] if line["comment"] else []
+            notes += [f"{k}: {v}" for k, v in line["extras"].items()]
+            flag = "  [check]" if line["flagged"] else ""
+            shown = f" ({'; '.join(notes)})" if notes else ""
+            click.echo(f"    {line['item']}: {line['quantity']} x {line['unit_price']} = "
+                       f"{line['line_total']}{shown}{flag}")
+        click.echo(f"  total price: {record['total_price']}")
+    for warning in record["warnings"]:
+        click.echo(f"  warning: {warning}")
+    if record["history"]:
+        click.echo("  earlier submissions:")
+        for old in record["history"]:
+            click.echo(f"    {old['submitted_at']}  {', '.join(old['files'])}  sha256 {old['sha256'][:16]}  "
+                       f"{old['status']}")
+
+
+@bids_group.command("withdraw")
+@click.argument("vendor")
+@click.option("--reason", required=True, help="Why the vendor withdrew (recorded in the audit log).")
+@click.pass_obj
+def bids_withdraw_command(app: App, vendor: str, reason: str) -> None:
+    """Record that VENDOR withdrew its bid."""
+    stored = _cycle(app).set_bid_status(vendor, "withdrawn", reason)
+    click.echo(f"{vendor} ({stored.bid.vendor_name}): bid withdrawn ({reason})")
+
+
+@bids_group.command("exclude")
+@click.argument("vendor")
+@click.option("--reason", required=True, help="Why the buyer excludes the bid (recorded in the audit log).")
+@click.pass_obj
+def bids_exclude_command(app: App, vendor: str, reason: str) -> None:
+    """Exclude VENDOR's bid (the buyer's decision, e.g. it did not answer an amendment)."""
+    stored = _cycle(app).set_bid_status(vendor, "excluded", reason)
+    click.echo(f"{vendor} ({stored.bid.vendor_name}): bid excluded ({reason})")
 
 
 @cli.command("close")
@@ -368,6 +514,8 @@ def _print_import(report: Any, noun: str = "") -> None:
         click.echo(f"  {style('imported', fg='green')}  {file:<36} {who:<20} {detail}")
     for file, _message in report.refused:
         click.echo(f"  {style('refused', fg='red')}   {file}")
+    if getattr(report, "skipped", ()):
+        click.echo(f"{len(report.skipped)} skipped")
     counted = f"{noun} imported" if noun else "imported"
     click.echo(f"{len(report.imported)} {counted}, {len(report.refused)} refused")
     for _file, message in report.refused:
@@ -586,7 +734,14 @@ def status_command(app: App, as_json: bool) -> None:
     if bids:
         click.echo(f"  bids: {bids['received']} received"
                    + (f", late: {', '.join(bids['late'])}" if bids["late"] else "")
-                   + (f", to resubmit: {', '.join(bids['to_resubmit'])}" if bids["to_resubmit"] else ""))
+                   + (f", to resubmit: {', '.join(bids['to_resubmit'])}" if bids["to_resubmit"] else "")
+                   + (f", withdrawn: {', '.join(bids['withdrawn'])}" if bids.get("withdrawn") else "")
+                   + (f", excluded: {', '.join(bids['excluded'])}" if bids.get("excluded") else ""))
+        if "invited" in bids:
+            waiting = bids["not_submitted"]
+            click.echo(f"  invited vendors: {bids['invited']}, not submitted: "
+                       + (", ".join(waiting) if waiting else "none")
+                       + (f"; not invited: {', '.join(bids['unlisted'])}" if bids["unlisted"] else ""))
     screening = report.get("screening")
     if screening:
         counts: dict[str, int] = {}

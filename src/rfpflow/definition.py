@@ -43,7 +43,7 @@ TOP_KEYS = {
     "format", "id", "title", "buyer", "category", "currency", "language", "profile", "timezone",
     "contract_value", "budget_ceiling", "two_envelope", "decimal_comma", "timeline",
     "criteria", "gates", "pricing", "questionnaire", "trial", "evaluators", "scoring",
-    "shortlist", "award", "plugins", "import",
+    "shortlist", "award", "plugins", "import", "vendors", "bids",
 }
 TIMELINE_KEYS = (
     "issue_date", "clarification_deadline", "bid_deadline", "trial_start", "trial_end",
@@ -499,6 +499,7 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path, *,
     c.unknown_keys(import_table, {"mapping"}, "import")
     mapping = c.table(import_table, "mapping", "import.mapping") if import_table else {}
 
+    vendors, restricted, deviation = _vendors(c, data)
     _cross_checks(c, criteria, line_items, evaluators, trial, data)
     rfp = model.Rfp(
         id=rfp_id, title=title, buyer=buyer, category=category, currency=currency,
@@ -508,6 +509,7 @@ def _build_rfp(data: dict[str, Any], c: _DefinitionReader, base_dir: Path, *,
         trial=trial, evaluators=evaluators, scoring=scoring, shortlist=shortlist,
         standstill_days=standstill, decimal_comma=decimal_comma, timezone=timezone,
         plugin_options=plugin_options, import_mapping=mapping,
+        vendors=vendors, vendors_restricted=restricted, price_deviation=deviation,
     )
     return attrs.evolve(rfp, definition_hash=definition_hash(rfp))
 
@@ -811,6 +813,52 @@ def _evaluators(c: _DefinitionReader, raw: Any) -> tuple[model.Evaluator, ...]:
     return tuple(out)
 
 
+VENDOR_KEYS = {"id", "name", "registration_no", "email"}
+BIDS_KEYS = {"restricted", "price_deviation"}
+
+
+def _vendors(c: _DefinitionReader, data: Mapping[str, Any]
+             ) -> tuple[tuple[model.InvitedVendor, ...], bool, float | None]:
+    """The invited vendors (``[[vendors]]``) and the ``[bids]`` options: ``restricted`` (refuse bids
+    from vendors not invited) and ``price_deviation`` (the price comparison's flag, a share of the median)."""
+    from rfpflow.bids import registration_key
+
+    options = c.table(data, "bids", "bids")
+    c.unknown_keys(options, BIDS_KEYS, "bids")
+    restricted = c.boolean(options, "restricted", "bids.restricted")
+    deviation = c.number(options, "price_deviation", "bids.price_deviation", minimum=0)
+    raw = data.get("vendors", [])
+    if not isinstance(raw, list):
+        c.problem("vendors", f"must be a list of invited vendors ([[vendors]]), got {_describe(raw)}")
+        return (), restricted, deviation
+    if restricted and not raw:
+        c.problem("bids.restricted", "a restricted procedure needs the list of invited vendors ([[vendors]])")
+    out: list[model.InvitedVendor] = []
+    ids: set[str] = set()
+    numbers: set[str] = set()
+    for number, entry in enumerate(raw, start=1):
+        path = f"vendors[{number}]"
+        if not isinstance(entry, dict):
+            c.problem(path, f"must be a table with id and name, got {_describe(entry)}")
+            continue
+        c.unknown_keys(entry, VENDOR_KEYS, path)
+        vid = c.text(entry, "id", f"{path}.id", required=True, pattern=ID_PATTERN,
+                     hint=": use letters, digits, '-', '_' and '.', e.g. acme")
+        name = c.text(entry, "name", f"{path}.name", required=True)
+        registration = c.text(entry, "registration_no", f"{path}.registration_no", default="")
+        email = c.text(entry, "email", f"{path}.email", default="")
+        if vid in ids:
+            c.problem(f"{path}.id", f"vendor id {vid!r} is used twice")
+        key = registration_key(registration or "")
+        if key and key in numbers:
+            c.problem(f"{path}.registration_no", f"registration number {registration!r} is listed twice")
+        ids.add(vid or "")
+        numbers.add(key)
+        if vid and name:
+            out.append(model.InvitedVendor(vid, name, registration or "", email or ""))
+    return tuple(out), restricted, deviation
+
+
 def _scoring(c: _DefinitionReader, table: dict[str, Any]) -> model.ScoringPlan:
     c.unknown_keys(table, SCORING_KEYS, "scoring")
     defaults = model.ScoringPlan()
@@ -933,7 +981,7 @@ def _canonical(value: Any) -> Any:
     if attrs.has(type(value)):
         return {f.name: _canonical(getattr(value, f.name)) for f in attrs.fields(type(value))
                 if f.name not in ("definition_hash", "source")
-                and not (f.name == "timezone" and getattr(value, f.name) is None)}  # hashes before zones
+                and not (f.name in model.HASHED_WHEN_SET and getattr(value, f.name) in ((), False, None))}
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):

@@ -22,7 +22,7 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -225,9 +225,14 @@ def rfpflow_due_diligence(bid: Bid, rfp: Rfp, context: RunContext) -> list[GateR
 
 @hookspec(firstresult=True)
 def rfpflow_write_score_sheet(
-    rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path, context: RunContext
+    rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path, context: RunContext,
+    vendor_names: Mapping[str, str]
 ) -> Path | None:
     """Write one evaluator's score sheet (criteria × vendors) at ``target``.
+
+    ``vendor_names`` maps each of ``vendor_ids`` to what evaluators see over its columns: the
+    vendor's legal name, or its blind code when evaluation is blind. (An implementation may leave
+    the argument out.)
 
     Returns the path written, or None. The first non-None result wins.
     Stage: ``evaluate sheets``.

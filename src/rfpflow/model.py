@@ -218,6 +218,21 @@ class ShortlistRule:
 
 
 @attrs.frozen
+class InvitedVendor:
+    """A vendor invited to bid (``[[vendors]]`` of rfp.toml)."""
+
+    id: str
+    name: str = ""
+    registration_no: str = ""
+    email: str = ""
+
+
+#: The Rfp fields that enter the definition hash only when set, so that definitions written
+#: before they existed keep their hash.
+HASHED_WHEN_SET = frozenset({"vendors", "vendors_restricted", "price_deviation", "timezone"})
+
+
+@attrs.frozen
 class Rfp:
     """A validated RFP definition, as loaded from rfp.toml."""
 
@@ -247,6 +262,9 @@ class Rfp:
     timezone: str | None = None
     plugin_options: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
     import_mapping: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_map)
+    vendors: tuple[InvitedVendor, ...] = attrs.field(default=(), converter=to_tuple)
+    vendors_restricted: bool = False  # refuse bids from vendors not in ``vendors``
+    price_deviation: float | None = None  # price comparison: flag beyond this share of the median (default 0.30)
     definition_hash: str = ""
     source: str = "rfp.toml"
 
@@ -291,11 +309,14 @@ class PriceLine:
     a bid may hold tens of thousands."""
 
     __serde_row__ = True
+    __serde_optional__ = ("comment", "extras")
 
     item_id: str  # the line item's id in rfp.toml
     quantity: Decimal  # as the RFP asks (the vendor cannot change it)
     unit_price: Decimal  # in the RFP's currency
     cell: str | None = None  # where the unit price was read, e.g. "Pricing!E4"
+    comment: str = ""  # what the vendor wrote in the line's comment column
+    extras: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=to_tuple)  # columns the vendor added
 
     @property
     def total(self) -> Decimal:
@@ -321,6 +342,9 @@ class Bid:
     prices: tuple[PriceLine, ...] = attrs.field(default=(), converter=to_tuple)
     cells: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_map)
     warnings: tuple[str, ...] = attrs.field(default=(), converter=to_tuple)
+    #: In a two-envelope RFP, a workbook may hold one envelope: "technical" (no prices) or
+    #: "financial" (prices only); "" is a whole bid.
+    envelope: str = ""
 
     @property
     def total_price(self) -> Decimal:

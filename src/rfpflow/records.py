@@ -23,6 +23,20 @@ class StoredBid:
     late: bool = False
     late_reason: str = ""
     needs_resubmission: bool = False
+    #: "received", "withdrawn" (the vendor withdrew) or "excluded" (the buyer excluded it);
+    #: earlier submissions are kept in the "bid_history" collection with the status "replaced".
+    status: str = "received"
+    status_reason: str = ""
+    status_at: str = ""
+    files: tuple[str, ...] = ()  # the file(s) of the bid: two in a two-envelope cycle
+    envelopes: tuple[str, ...] = ()  # "technical" or "financial" while only that envelope came; () when whole
+    envelope_files: tuple[tuple[str, str], ...] = ()  # (envelope, file) when the envelopes came as two files
+    unlisted: bool = False  # the vendor is not in the [[vendors]] list of rfp.toml
+
+    @property
+    def active(self) -> bool:
+        """Whether the bid takes part in the cycle (not withdrawn, not excluded)."""
+        return self.status == "received"
 
 
 @attrs.frozen

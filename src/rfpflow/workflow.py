@@ -166,8 +166,9 @@ def file_sha256(path: Path) -> str:
 
 @attrs.frozen
 class ImportReport:
-    imported: tuple[tuple[str, str, str], ...]  # (file, vendor_id, "new" | "replaced")
+    imported: tuple[tuple[str, str, str], ...]  # (file, vendor_id, what happened: "new", "unchanged", ...)
     refused: tuple[tuple[str, str], ...]        # (file, message)
+    skipped: tuple[str, ...] = ()               # files not read (lock files), with why
 
 
 class _Operation:
@@ -404,8 +405,16 @@ class Cycle:
 
     def import_bids(self, paths: Sequence[Path], *, accept_late: bool = False, late_reason: str = "",
                     progress: Any = None) -> ImportReport:
-        """Read vendor workbooks (all-or-nothing each) and store the good ones in one transaction."""
-        files = _expand(paths, self.workspace)
+        """Read vendor workbooks (all-or-nothing each) and store the good ones in one transaction.
+
+        A bid belongs to the vendor who wrote it (:mod:`rfpflow.bids`): a second workbook from the same
+        vendor replaces the first (kept in "bid_history"), a byte-identical file changes nothing, and
+        ``accept_late`` applies only to the bids recorded by this import.
+        """
+        from rfpflow.bids import identity_keys, invited_match, join_envelopes, new_vendor_id, short_time
+
+        skipped: list[str] = []
+        files = _expand(paths, self.workspace, skipped)
         if accept_late and not late_reason.strip():
             raise GuardError("accepting a late bid needs a reason: --accept-late --reason \"...\"")
         with self._command("bids import", OPEN_FOR_BIDS) as op:
@@ -414,45 +423,148 @@ class Cycle:
             deadline = deadline_of(rfp.timeline.bid_deadline, zone)
             now = self.context.now()
             late = deadline is not None and now > deadline
-            if late and deadline is not None and not accept_late:
-                raise GuardError(
-                    f"the bid deadline passed at {when(deadline, zone)} (now {when(now, zone)}); "
-                    "late bids are refused. To accept one anyway, record why: "
-                    "--accept-late --reason \"...\""
-                )
             parsed: list[tuple[Path, list[Bid]]] = []
             refused: list[tuple[str, str]] = []
             context = self.context.with_rfp(rfp)
             for path, outcome in read_bid_files(self.context.host, files, rfp, context):
                 if isinstance(outcome, InputFileError):
-                    refused.append((path.name, str(outcome)))
+                    refused.append((_shown(path, files), str(outcome)))
                 else:
                     parsed.append((path, outcome))
-                    self.warnings.extend(f"{path.name}: {warning}" for bid in outcome for warning in bid.warnings)
+                    self.warnings.extend(f"{_shown(path, files)}: {warning}"
+                                         for bid in outcome for warning in bid.warnings)
                 if progress is not None:
                     progress(path)
+            stored = {key: serde.from_data(StoredBid, d) for key, d in op.tx.all("bids")}
+            known: dict[str, str] = {}
+            for key, s in sorted(stored.items()):
+                for identity in identity_keys(s.bid):
+                    known.setdefault(identity, key)
+            taken = set(stored) | {v.id for v in rfp.vendors}
             seen: dict[str, str] = {}
+            seen_envelopes: dict[str, set[str]] = {}
             imported: list[tuple[str, str, str]] = []
+            pending: list[tuple[Path, str, str, Bid, str, StoredBid | None, bool]] = []
             for path, bids in parsed:
+                shown = _shown(path, files)
+                sha = file_sha256(path)
                 for bid in bids:
-                    if bid.vendor_id in seen:
-                        refused.append((path.name, f"{path.name}: vendor {bid.vendor_id!r} also submitted "
-                                        f"{seen[bid.vendor_id]} in this batch; import one of them"))
+                    identities = identity_keys(bid)
+                    invited = invited_match(bid, rfp.vendors) if rfp.vendors else None
+                    vendor_id = next((known[i] for i in identities if i in known), None)
+                    vendor_id = vendor_id or (invited.id if invited else None)
+                    if vendor_id is None:
+                        vendor_id = new_vendor_id(bid.vendor_name, taken, bid.vendor_id)
+                    for identity in identities:
+                        known.setdefault(identity, vendor_id)
+                    taken.add(vendor_id)
+                    bid = attrs.evolve(bid, vendor_id=vendor_id)
+                    if vendor_id in seen and not (bid.envelope and seen_envelopes.get(vendor_id)
+                                                  and bid.envelope not in seen_envelopes[vendor_id]):
+                        refused.append((shown, f"{shown}: this bid of {bid.vendor_name} ({vendor_id}) comes with "
+                                        f"another workbook of the same vendor in this batch, {seen[vendor_id]}; "
+                                        "import the one that counts"))
                         continue
-                    seen[bid.vendor_id] = path.name
-                    previous = op.tx.get("bids", bid.vendor_id)
-                    sha = file_sha256(path)
-                    stored = StoredBid(bid, now.isoformat(), sha, late=late, late_reason=late_reason if late else "")
-                    op.tx.put("bids", bid.vendor_id, stored)
-                    status = "replaced" if previous is not None else "new"
-                    op.record("bid.received", vendor=bid.vendor_id, vendor_name=bid.vendor_name,
-                              file=path.name, sha256=sha, resubmission=previous is not None,
-                              late=late, late_reason=late_reason if late else "")
-                    reader = self.context.host.answered_by.get(f"file {path.name}")
-                    if reader and not self.context.host.is_builtin(reader):
-                        status += f", read by plugin {reader!r}"
-                    imported.append((path.name, bid.vendor_id, status))
-        return ImportReport(tuple(imported), tuple(refused))
+                    seen[vendor_id] = shown
+                    seen_envelopes.setdefault(vendor_id, set()).add(bid.envelope)
+                    unlisted = bool(rfp.vendors) and invited is None
+                    if unlisted and rfp.vendors_restricted:
+                        refused.append((shown, f"{shown}: {bid.vendor_name} is not one of the invited vendors "
+                                        "([[vendors]] in rfp.toml) and this procedure is restricted to them"))
+                        continue
+                    previous = stored.get(vendor_id)
+                    if (previous is not None and previous.sha256 == sha and previous.active
+                            and not previous.needs_resubmission):
+                        imported.append((shown, vendor_id, "unchanged"))
+                        continue
+                    pending.append((path, shown, sha, bid, vendor_id, previous, unlisted))
+            if late and deadline is not None and pending and not accept_late:
+                raise GuardError(
+                    f"the bid deadline passed at {when(deadline, zone)} (now {when(now, zone)}); "
+                    "late bids are refused: " + ", ".join(p[1] for p in pending) + ". To accept them anyway, "
+                    "record why: --accept-late --reason \"...\""
+                )
+            for path, shown, sha, bid, vendor_id, previous, unlisted in pending:
+                if unlisted:
+                    self.warnings.append(f"{shown}: {bid.vendor_name} is not one of the invited vendors "
+                                         "([[vendors]] in rfp.toml); imported")
+                previous = stored.get(vendor_id)  # this batch may have stored the vendor's other envelope
+                record = StoredBid(bid, now.isoformat(), sha, late=late, late_reason=late_reason if late else "",
+                                   files=(shown,), unlisted=unlisted,
+                                   envelopes=(bid.envelope,) if bid.envelope else ())
+                completes = False
+                if bid.envelope and previous is not None and previous.active:
+                    # Two envelopes, two files: matched by the vendor, not by the file.
+                    completes = bool(previous.envelopes) and bid.envelope not in previous.envelopes
+                    joined, envelopes = join_envelopes(previous.bid, previous.envelopes, bid)
+                    whole = previous.files[0] if previous.files else previous.bid.source_file
+                    parts = dict(previous.envelope_files) or (
+                        {e: whole for e in ("technical", "financial")} if not previous.envelopes
+                        else {previous.envelopes[0]: whole})
+                    parts[bid.envelope] = shown
+                    ordered = tuple((e, parts[e]) for e in ("technical", "financial") if e in parts)
+                    record = attrs.evolve(record, bid=joined, envelopes=envelopes, envelope_files=ordered,
+                                          files=tuple(dict.fromkeys(f for _, f in ordered)),
+                                          late=record.late or (completes and previous.late),
+                                          late_reason=record.late_reason or (previous.late_reason if completes
+                                                                             else ""))
+                if completes and previous is not None:
+                    status = (f"{bid.envelope} envelope, with the {previous.envelopes[0]} envelope of "
+                              f"{short_time(previous.submitted_at)}: the bid is complete")
+                    record = attrs.evolve(record, submitted_at=now.isoformat())
+                elif previous is not None:
+                    number = sum(1 for _ in op.tx.all("bid_history")) + 1
+                    op.tx.put("bid_history", f"{number:06d}", attrs.evolve(previous, status="replaced",
+                                                                            status_at=now.isoformat()))
+                    status = (f"replaces the bid of {short_time(previous.submitted_at)} "
+                              f"from {previous.files[0] if previous.files else previous.bid.source_file}")
+                    if late:
+                        status += " (late re-submission)"
+                else:
+                    status = "new" + (" (late)" if late else "")
+                if record.envelopes and rfp.two_envelope:
+                    status += f" — {record.envelopes[0]} envelope only: incomplete"
+                reader = self.context.host.answered_by.get(f"file {path.name}")
+                if reader and not self.context.host.is_builtin(reader):
+                    status += f", read by plugin {reader!r}"
+                stored[vendor_id] = record
+                op.tx.put("bids", vendor_id, record)
+                op.record("bid.received", vendor=vendor_id, vendor_name=bid.vendor_name,
+                          registration_no=str(bid.fields.get("registration_no") or ""),
+                          file=shown, sha256=sha, resubmission=previous is not None,
+                          replaces_sha256=previous.sha256 if previous else "",
+                          late=late, late_reason=late_reason if late else "", unlisted=unlisted,
+                          envelope=bid.envelope, envelopes=list(record.envelopes))
+                imported.append((shown, vendor_id, status))
+        return ImportReport(tuple(imported), tuple(refused), tuple(skipped))
+
+    def set_bid_status(self, vendor: str, status: str, reason: str) -> StoredBid:
+        """Withdraw (the vendor's decision) or exclude (the buyer's) a bid, with a reason for the audit log."""
+        if status not in ("withdrawn", "excluded"):
+            raise RfpflowError(f"internal: unknown bid status {status!r}")
+        if not reason.strip():
+            verb = "withdraw" if status == "withdrawn" else "exclude"
+            raise GuardError(f"`rfpflow bids {verb}` needs a reason: --reason \"...\"")
+        allowed = (Stage.ISSUED, Stage.BIDS_CLOSED, Stage.SCREENING)
+        command = "bids withdraw" if status == "withdrawn" else "bids exclude"
+        with self._command(command, allowed) as op:
+            data = op.tx.get("bids", vendor)
+            if data is None:
+                known = ", ".join(sorted(k for k, _ in op.tx.all("bids"))) or "none"
+                raise GuardError(f"there is no bid of vendor {vendor!r} (vendors with bids: {known})")
+            stored = serde.from_data(StoredBid, data)
+            if not stored.active:
+                raise GuardError(f"the bid of {vendor} was already {stored.status} ({stored.status_reason})")
+            changed = attrs.evolve(stored, status=status, status_reason=reason,
+                                   status_at=self.context.now().isoformat())
+            op.tx.put("bids", vendor, changed)
+            op.record(f"bid.{status}", vendor=vendor, vendor_name=stored.bid.vendor_name, reason=reason,
+                      sha256=stored.sha256)
+        return changed
+
+    def bid_history(self) -> list[StoredBid]:
+        """Every replaced submission, oldest first."""
+        return [serde.from_data(StoredBid, d) for _, d in self._read_all("bid_history")]
 
     def record(self, collection: str, key: str) -> Any | None:
         """One stored record (plain data), or None."""
@@ -483,15 +595,19 @@ class Cycle:
                     "Wait, or close early with --early --reason \"...\""
                 )
             stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
-            pending = sorted(b.bid.vendor_id for b in stored if b.needs_resubmission)
+            pending = sorted(b.bid.vendor_id for b in stored if b.needs_resubmission and b.active)
             if pending:
                 raise GuardError(
                     "these bids were made on a definition that was amended and have not been resubmitted: "
-                    + ", ".join(pending) + ". Import their resubmissions first."
+                    + ", ".join(pending) + ". Import their resubmissions first, or record that a vendor withdrew "
+                    "(`rfpflow bids withdraw VENDOR --reason`) or is excluded (`rfpflow bids exclude VENDOR --reason`)."
                 )
-            op.record("bids.closed", bids=len(stored), early_reason=early_reason)
+            active = [b for b in stored if b.active]
+            op.record("bids.closed", bids=len(active), early_reason=early_reason,
+                      withdrawn=sorted(b.bid.vendor_id for b in stored if b.status == "withdrawn"),
+                      excluded=sorted(b.bid.vendor_id for b in stored if b.status == "excluded"))
             op.move_to(Stage.BIDS_CLOSED)
-            return len(stored)
+            return len(active)
 
     # -- screening ------------------------------------------------------------
 
@@ -499,7 +615,7 @@ class Cycle:
         """bids closed -> screening: every gate, due diligence and screening plugin, for every bid."""
         with self._command("screen", (Stage.BIDS_CLOSED,)) as op:
             rfp = op.rfp
-            stored = [serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")]
+            stored = [b for b in (serde.from_data(StoredBid, d) for _, d in op.tx.all("bids")) if b.active]
             if not stored:
                 raise GuardError("there are no bids to screen; cancel the cycle with `rfpflow cancel --reason`")
             # Two envelopes: the price gates wait until the financial envelopes open after the
@@ -553,16 +669,20 @@ class Cycle:
     # -- evaluation -------------------------------------------------------------
 
     def screened_in(self, tx: Transaction) -> list[str]:
-        """Vendors whose every screening outcome is (or was settled as) pass."""
+        """Vendors whose every screening outcome is (or was settled as) pass, and whose bid was
+        neither withdrawn nor excluded."""
         results = [serde.from_data(StoredGateResult, d) for _, d in tx.all("screening")]
-        return [v for v, outcome in summarize(results).items() if outcome == "pass"]
+        gone = {key for key, d in tx.all("bids") if not serde.from_data(StoredBid, d).active}
+        return [v for v, outcome in summarize(results).items() if outcome == "pass" and v not in gone]
 
     def _enter_evaluation(self, op: _Operation) -> None:
         """From screening, the first evaluation command moves the cycle on once nothing awaits review."""
         if Stage(op.state.stage) != Stage.SCREENING:
             return
         results = [serde.from_data(StoredGateResult, d) for _, d in op.tx.all("screening")]
-        pending = sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in results if r.outcome == "review")
+        gone = {key for key, d in op.tx.all("bids") if not serde.from_data(StoredBid, d).active}
+        pending = sorted(f"{r.result.vendor_id} {r.result.gate_id}" for r in results
+                         if r.outcome == "review" and r.result.vendor_id not in gone)
         if pending:
             raise GuardError(
                 "screening outcomes still need review before evaluation: " + ", ".join(pending)
@@ -587,6 +707,10 @@ class Cycle:
             rfp = op.rfp
             vendors = self.screened_in(op.tx)
             shown, _codes = self._sheet_vendors(rfp, vendors)
+            # Evaluators see the vendors' names over the columns (blind codes stay codes).
+            names = {} if rfp.scoring.blind else {
+                b.bid.vendor_id: b.bid.vendor_name
+                for b in (serde.from_data(StoredBid, d) for _, d in op.tx.all("bids"))}
             folder = self.workspace / "out" / "score-sheets"
             folder.mkdir(parents=True, exist_ok=True)
             written = []
@@ -594,7 +718,8 @@ class Cycle:
                 target = folder / f"{rfp.id}-{evaluator.id}.xlsx"
                 path = self.context.host.first("rfpflow_write_score_sheet", Path, rfp=rfp,
                                                evaluator_id=evaluator.id, vendor_ids=shown, target=target,
-                                               context=self.context.with_rfp(rfp))
+                                               context=self.context.with_rfp(rfp),
+                                               vendor_names={v: names.get(v, v) for v in shown})
                 if path is None:
                     raise RfpflowError("no installed plugin writes score sheets")
                 written.append(path)
@@ -646,7 +771,7 @@ class Cycle:
 
         vendors = set(self.screened_in(tx))
         stored = [serde.from_data(StoredBid, d) for _, d in tx.all("bids")]
-        bids = [s.bid for s in stored if s.bid.vendor_id in vendors]
+        bids = [s.bid for s in stored if s.bid.vendor_id in vendors and s.active]
         submitted = {s.bid.vendor_id: dt.datetime.fromisoformat(s.submitted_at) for s in stored}
         scores = [serde.from_data(ScoreEntry, d) for _, d in tx.all("scores")]
         return bids, scores, submitted
@@ -959,11 +1084,22 @@ class Cycle:
             report["definition"] = str(exc)
         bids = self.bids()
         report["bids"] = {
-            "received": len(bids),
+            "received": sum(1 for b in bids if b.active),
             "late": sorted(b.bid.vendor_id for b in bids if b.late),
-            "to_resubmit": sorted(b.bid.vendor_id for b in bids if b.needs_resubmission),
+            "to_resubmit": sorted(b.bid.vendor_id for b in bids if b.needs_resubmission and b.active),
             "vendors": {b.bid.vendor_id: b.bid.vendor_name for b in sorted(bids, key=lambda b: b.bid.vendor_id)},
         }
+        withdrawn = sorted(b.bid.vendor_id for b in bids if b.status == "withdrawn")
+        excluded = sorted(b.bid.vendor_id for b in bids if b.status == "excluded")
+        if withdrawn:
+            report["bids"]["withdrawn"] = withdrawn
+        if excluded:
+            report["bids"]["excluded"] = excluded
+        if rfp is not None and rfp.vendors:
+            with_bids = {b.bid.vendor_id for b in bids}
+            report["bids"]["invited"] = len(rfp.vendors)
+            report["bids"]["not_submitted"] = sorted(v.id for v in rfp.vendors if v.id not in with_bids)
+            report["bids"]["unlisted"] = sorted(b.bid.vendor_id for b in bids if b.unlisted)
         screening = self.screening()
         if screening:
             overall = summarize(screening)
@@ -1099,7 +1235,14 @@ def _import_each(files: Sequence[Path], read: Callable[[Path], T], keep: Callabl
     return ImportReport(tuple(imported), tuple(refused))
 
 
-def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
+def _is_lock_file(name: str) -> bool:
+    """A spreadsheet program's lock file: Excel's ``~$name.xlsx``, LibreOffice's ``.~lock.name#``."""
+    return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+
+
+def _expand(paths: Sequence[Path], workspace: Path, skipped: list[str] | None = None) -> list[Path]:
+    """The files to import: files as given, folders walked recursively (a mail export puts one
+    folder per vendor). Lock files are skipped and listed in ``skipped``; hidden files are left alone."""
     files: list[Path] = []
     problems: list[Problem] = []
     for given in paths:
@@ -1107,8 +1250,15 @@ def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
         if not path.exists() and (workspace / given).exists():
             path = workspace / given
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
-            files.extend(found)
+            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = found.relative_to(path)
+                if _is_lock_file(found.name):
+                    if skipped is not None:
+                        skipped.append(f"{relative.as_posix()} (a spreadsheet lock file)")
+                    continue
+                if any(part.startswith(".") for part in relative.parts):
+                    continue
+                files.append(found)
         elif path.is_file():
             files.append(path)
         else:
@@ -1118,6 +1268,13 @@ def _expand(paths: Sequence[Path], workspace: Path) -> list[Path]:
     if not files:
         raise InputFileError("no files to import in " + ", ".join(str(p) for p in paths))
     return files
+
+
+def _shown(path: Path, files: Sequence[Path]) -> str:
+    """A file as reports name it: its name, with its folder when another file of the batch has the same name."""
+    if sum(1 for f in files if f.name == path.name) > 1:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
 
 
 def _wrong_stage(command: str, stage: Stage, allowed: Sequence[Stage]) -> str:

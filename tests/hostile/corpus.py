@@ -370,8 +370,9 @@ def content_cases() -> list[BidCase]:
           (Expect("@company.vendor_name", "vendor name is blank"),)),
         c("vendor-name-zero-width-only", "content", _cells({"company.vendor_name": "\u200b\u200d\ufeff"}),
           (Expect("@company.vendor_name", "vendor name is blank"),)),
+        # A wrong check character alone is a typo to confirm, not a refusal (issue 15): screening reviews it.
         c("registration-bad-check-digit", "content", _cells({"company.registration_no": "91350100M000100Y44"}),
-          (Expect("@company.registration_no", "91350100M000100Y44"),)),
+          check=_same_prices, warning='"91350100M000100Y44": check character is 4, expected 3'),
         c("registration-wrong-length", "content", _cells({"company.registration_no": "12345"}),
           (Expect("@company.registration_no", "12345"),)),
         c("year-text", "content", _cells({"company.year_established": "abc"}),

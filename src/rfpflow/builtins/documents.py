@@ -12,6 +12,7 @@ name                   stage                 for
 rfp                    issued                the request itself, sent to vendors
 bid-instructions       issued                how to submit a bid
 screening-report       screening             qualification results, gate by gate
+price-comparison       screening             line-by-line prices of every bid (once prices are open)
 evaluation-report      evaluation            matrix, criterion breakdown, outliers, sensitivity
 trial-report           trial-run             trial KPIs against targets (only with trial results)
 award-recommendation   award-recommended     final ranking, justification, standstill
@@ -33,6 +34,7 @@ DOCUMENTS: tuple[DocumentSpec, ...] = (
     DocumentSpec("rfp", "rfp", "issued"),
     DocumentSpec("bid-instructions", "bid-instructions", "issued"),
     DocumentSpec("screening-report", "screening-report", "screening"),
+    DocumentSpec("price-comparison", "price-comparison", "screening"),
     DocumentSpec("evaluation-report", "evaluation-report", "evaluation"),
     DocumentSpec("trial-report", "trial-report", "trial-run"),
     DocumentSpec("award-recommendation", "award-recommendation", "award-recommended"),

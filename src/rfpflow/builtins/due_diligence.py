@@ -73,7 +73,7 @@ from rfpflow.model import Bid, Gate, GateResult, Rfp
 from rfpflow.options import suggest, unknown_options
 from rfpflow.registry import ScreeningRule
 from rfpflow.spreadsheets.cells import CellValue, CellValueError, parse_date, parse_number, parse_text, parse_yes_no
-from rfpflow.uscc import normalize_uscc, validate_uscc
+from rfpflow.uscc import check_character, normalize_uscc, validate_uscc
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -825,6 +825,10 @@ def check_registration_code(bid: Bid, gate: Gate, bids: tuple[Bid, ...], rfp: Rf
         return result(None, f"registration number {code!r} is not an 18-character unified social credit code "
                             "and the vendor's country is not declared", evidence)
     problem = validate_uscc(code)
+    if problem is not None and len(code) == 18 and validate_uscc(code[:17] + check_character(code[:17])) is None:
+        # Only the check character is wrong: most often a typo, which a reviewer settles with the vendor.
+        return result(None, f"统一社会信用代码 {code!r} {problem} (GB 32100-2015); expected check character "
+                            f"{check_character(code[:17])}: confirm the number with the vendor", evidence)
     if problem is not None:
         return result(False, f"统一社会信用代码 {code!r} {problem} (GB 32100-2015)", evidence)
     return result(True, f"统一社会信用代码 {code} is valid (GB 32100-2015 check character)", evidence)

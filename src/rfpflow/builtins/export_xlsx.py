@@ -13,6 +13,10 @@ Sheets
     ``Weights``  criterion id, name, dimension and weight (plain numbers, the
                  cells to edit), with their sum as a formula.
     ``Scores <evaluator>``  one per evaluator: criteria × vendors, score and comment.
+    ``Price comparison``  one row per price line, a column per vendor for each of unit price, line
+                 total (formula), deviation from the median (formula) and comment; the median and
+                 lowest price are live formulas; lowest, far-off, missing and zero prices coloured
+                 by conditional formatting (absent while prices are sealed).
     ``Cycle``    what the workbook was made from (RFP, stage, as-of time, chain head).
 
 Vendor and buyer text is written with :func:`rfpflow.spreadsheets.cells.write_text`: always
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from rfpflow.builtins.export_common import EPOCH, as_of, by_id, export_view, number, sealed, write_bytes
+from rfpflow.documents.price_comparison import price_comparison
 from rfpflow.spreadsheets.cells import write_text
 from rfpflow.spreadsheets.saving import workbook_bytes
 
@@ -132,6 +137,9 @@ def build_workbook(view: Mapping[str, Any]) -> Any:
         title = _sheet_title(SCORES_PREFIX + evaluator_id, used)
         _scores_sheet(wb.create_sheet(title), evaluator_id, evaluator_name, criteria, totals, vendors, evaluation,
                       tr)
+    comparison = price_comparison(view)
+    if comparison is not None:  # not while prices are sealed
+        _comparison_sheet(wb.create_sheet(_sheet_title(COMPARISON, used)), comparison, tr)
     _cycle_sheet(wb.create_sheet(CYCLE), view, tr)
     wb.active = 0
     return wb
@@ -504,3 +512,105 @@ def _save(workbook: Any, when: dt.datetime) -> bytes:
     workbook.properties.creator = "rfpflow"
     workbook.calculation.fullCalcOnLoad = True  # totals have no cached values: compute them on opening
     return workbook_bytes(workbook, when)
+
+
+# ---------------------------------------------------------------------------
+# The price comparison sheet
+# ---------------------------------------------------------------------------
+
+COMPARISON = "Price comparison"
+
+_ZH.update({
+    "Description": "内容", "Unit": "单位", "Quantity": "数量",
+    "Median unit price": "中位单价", "Lowest unit price": "最低单价", "unit price": "单价",
+    "line total": "小计", "vs median": "偏离中位", "comment": "备注", "Sum of line totals": "合计",
+    "Green: the lowest unit price of the line. Yellow: more than {threshold} from the line's median, or a comment "
+    "that may change the price's meaning. Red: missing or zero.":
+        "绿色：该项最低单价。黄色：偏离该项中位单价超过 {threshold}，或备注可能改变报价含义。红色：缺报或零报价。",
+})
+
+
+def _comparison_sheet(ws: Any, comparison: Mapping[str, Any], tr: Translate) -> None:
+    """One row per price line, one block of columns per measure, one column per vendor in each block:
+    unit prices (then the median and lowest as live formulas), line totals (formulas), the deviation
+    from the median (formulas) and the vendors' comments; totals at the foot."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter as letter
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    vendors = list(comparison["vendors"])
+    rows = list(comparison["rows"])
+    n = len(vendors)
+    first_price = 5
+    median_col, lowest_col = first_price + n, first_price + n + 1
+    first_total = lowest_col + 1
+    first_dev = first_total + n
+    first_comment = first_dev + n
+    header = [tr("Item"), tr("Description"), tr("Unit"), tr("Quantity")]
+    header += [f"{v['name']}: {tr('unit price')}" for v in vendors]
+    header += [tr("Median unit price"), tr("Lowest unit price")]
+    header += [f"{v['name']}: {tr('line total')}" for v in vendors]
+    header += [f"{v['name']}: {tr('vs median')}" for v in vendors]
+    header += [f"{v['name']}: {tr('comment')}" for v in vendors]
+    _headers(ws, 1, header)
+    yellow = PatternFill("solid", fgColor="FFFFEB9C")
+    green = PatternFill("solid", fgColor="FFC6EFCE")
+    red = PatternFill("solid", fgColor="FFFFC7CE")
+    top = FIRST_ROW
+    for i, row in enumerate(rows):
+        r = top + i
+        write_text(ws.cell(r, 1), row["item"])
+        write_text(ws.cell(r, 2), row["description"])
+        write_text(ws.cell(r, 3), row["unit"])
+        ws.cell(r, 4).value = number(row["quantity"])
+        prices = f"{letter(first_price)}{r}:{letter(first_price + n - 1)}{r}"
+        for k, vendor in enumerate(vendors):
+            cell = row["cells"][vendor["id"]]
+            price_ref = f"{letter(first_price + k)}{r}"
+            if not cell["missing"]:
+                ws.cell(r, first_price + k).value = number(cell["unit_price"])
+                ws.cell(r, first_total + k).value = f"=$D{r}*{price_ref}"
+            ws.cell(r, first_dev + k).value = (f'=IF(AND(ISNUMBER({price_ref}),{price_ref}>0),'
+                                               f'{price_ref}/${letter(median_col)}{r}-1,"")')
+            notes = [cell["comment"]] if cell["comment"] else []
+            notes += [f"{key}: {value}" for key, value in sorted(cell["extras"].items())]
+            if notes:
+                target = write_text(ws.cell(r, first_comment + k), "; ".join(notes))
+                if cell["flag_comment"]:
+                    target.fill = yellow
+        median_ref = f"{letter(median_col)}{r}"
+        ws[median_ref] = ArrayFormula(median_ref, f"=MEDIAN(IF({prices}>0,{prices}))")
+        lowest_ref = f"{letter(lowest_col)}{r}"
+        ws[lowest_ref] = ArrayFormula(lowest_ref, f"=MIN(IF({prices}>0,{prices}))")
+    last = top + len(rows) - 1
+    foot = last + 1
+    write_text(ws.cell(foot, 1), tr("Sum of line totals")).font = _bold()
+    for k in range(n):
+        column = letter(first_total + k)
+        ws.cell(foot, first_total + k).value = f"=SUM({column}{top}:{column}{last})"
+        ws.cell(foot, first_total + k).font = _bold()
+    if rows:
+        price_block = f"{letter(first_price)}{top}:{letter(first_price + n - 1)}{last}"
+        corner = f"{letter(first_price)}{top}"
+        ws.conditional_formatting.add(price_block, FormulaRule(
+            formula=[f"OR(ISBLANK({corner}),{corner}=0)"], fill=red, stopIfTrue=True))
+        ws.conditional_formatting.add(price_block, FormulaRule(
+            formula=[f"{corner}=${letter(lowest_col)}{top}"], fill=green))
+        dev_block = f"{letter(first_dev)}{top}:{letter(first_dev + n - 1)}{last}"
+        dev_corner = f"{letter(first_dev)}{top}"
+        ws.conditional_formatting.add(dev_block, FormulaRule(
+            formula=[f'AND(ISNUMBER({dev_corner}),ABS({dev_corner})>{comparison["threshold"]!r})'], fill=yellow))
+    for column in range(first_dev, first_dev + n):
+        for r in range(top, last + 1):
+            ws.cell(r, column).number_format = "0.0%"
+    for column in [*range(first_price, lowest_col + 1), *range(first_total, first_dev)]:
+        for r in range(top, foot + 1):
+            ws.cell(r, column).number_format = "#,##0.00"
+    legend = tr("Green: the lowest unit price of the line. Yellow: more than {threshold} from the line's median, "
+                "or a comment that may change the price's meaning. Red: missing or zero.")
+    write_text(ws.cell(foot + 2, 1), legend.format(threshold=f"{comparison['threshold']:.0%}"))
+    ws.freeze_panes = ws.cell(top, first_price).coordinate
+    _widths(ws, {1: 10, 2: 36, 3: 10, 4: 10, **{c: 16 for c in range(first_price, first_comment)},
+                 **{c: 30 for c in range(first_comment, first_comment + n)}})
+    _landscape(ws)

@@ -126,6 +126,7 @@ def judged_criteria(rfp: Rfp) -> tuple[Criterion, ...]:
 
 
 def _vendor_header(vendor: str, part: str) -> str:
+    """A vendor column's header: what evaluators know the vendor by (its name, or its blind code)."""
     return f"{vendor}: {part}"
 
 
@@ -134,7 +135,8 @@ def _vendor_header(vendor: str, part: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path) -> Path:
+def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path,
+                      names: Mapping[str, str] | None = None) -> Path:
     """Write the score sheet of one evaluator at ``target`` and return it.
 
     Raises :class:`RfpflowError` for an evaluator not on the panel, no
@@ -181,8 +183,9 @@ def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], ta
     write_text(ws.cell(3, 1), labels["instructions"])
 
     headers = [labels["id"], labels["criterion"], labels["weight"], labels["scale"], labels["guidance"]]
+    shown = {v: (names or {}).get(v) or v for v in vendor_ids}
     for vendor in vendor_ids:
-        headers += [_vendor_header(vendor, labels["score"]), _vendor_header(vendor, labels["comment"])]
+        headers += [_vendor_header(shown[vendor], labels["score"]), _vendor_header(shown[vendor], labels["comment"])]
     for column, text in enumerate(headers, start=1):
         cell = write_text(ws.cell(HEADER_ROW, column), text)
         cell.font, cell.fill, cell.border, cell.alignment = bold, header_fill, box, wrap
@@ -240,6 +243,7 @@ def write_score_sheet(rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], ta
     ]
     rows += [["criterion", crit.id, FIRST_ROW + n] for n, crit in enumerate(criteria)]
     rows += [["vendor", vendor, _letter(FIRST_VENDOR_COLUMN + 2 * k), _letter(FIRST_VENDOR_COLUMN + 2 * k + 1)]
+             + ([shown[vendor]] if shown[vendor] != vendor else [])
              for k, vendor in enumerate(vendor_ids)]
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values, start=1):
@@ -305,9 +309,10 @@ def _meta(wb: Any, name: str) -> tuple[dict[str, str], list[tuple[str, int]], li
     criteria: list[tuple[str, int]] = []
     vendors: list[tuple[str, str, str]] = []
     problems: list[Problem] = []
-    for r, row in enumerate(wb[META_SHEET].iter_rows(min_row=1, max_row=_MAX_META_ROWS, max_col=4,
+    heads: dict[str, str] = {}
+    for r, row in enumerate(wb[META_SHEET].iter_rows(min_row=1, max_row=_MAX_META_ROWS, max_col=5,
                                                      values_only=True), start=1):
-        key, *rest = (*row, None, None, None)[:4]
+        key, *rest = (*row, None, None, None, None)[:5]
         key = _text(key)
         if key == "criterion":
             number = rest[1]
@@ -318,6 +323,8 @@ def _meta(wb: Any, name: str) -> tuple[dict[str, str], list[tuple[str, int]], li
                                         place=f"{META_SHEET}!C{r}"))
         elif key == "vendor":
             vendors.append((_text(rest[0]), _text(rest[1]), _text(rest[2])))
+            if rest[3] is not None:  # what the columns are headed with (the name), when not the id
+                heads[_text(rest[0])] = _text(rest[3])
         elif key:
             info[key] = _text(rest[0])
     if info.get("format") != FORMAT:
@@ -325,6 +332,7 @@ def _meta(wb: Any, name: str) -> tuple[dict[str, str], list[tuple[str, int]], li
                                 file=name, place=f"{META_SHEET}!B1"))
     if problems:
         raise InputFileError(f"{name}: not a score sheet this rfpflow can read", problems)
+    info.update({f"head:{vendor}": head for vendor, head in heads.items()})
     return info, criteria, vendors
 
 
@@ -393,11 +401,12 @@ def _read(wb: Any, name: str, rfp: Rfp, expected: str | None) -> list[dict[str, 
                 grid[(r, c)] = value
 
     for vendor, score_col, comment_col in columns:
+        head = info.get(f"head:{vendor}", vendor)
         for column, part in ((score_col, labels["score"]), (comment_col, labels["comment"])):
             found = _text(grid.get((HEADER_ROW, column)))
-            if found != _vendor_header(vendor, part):
+            if found != _vendor_header(head, part):
                 problems.append(Problem(f"column {_letter(column)} should be headed "
-                                        f"{_vendor_header(vendor, part)!r}, found {found!r}: "
+                                        f"{_vendor_header(head, part)!r}, found {found!r}: "
                                         "columns must not be moved, inserted or deleted",
                                         file=name, place=f"{sheet}!{_letter(column)}{HEADER_ROW}"))
     out: list[dict[str, Any]] = []
@@ -451,12 +460,13 @@ def _read(wb: Any, name: str, rfp: Rfp, expected: str | None) -> list[dict[str, 
 
 @hookimpl(trylast=True)
 def rfpflow_write_score_sheet(
-    rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path, context: RunContext
+    rfp: Rfp, evaluator_id: str, vendor_ids: Sequence[str], target: Path, context: RunContext,
+    vendor_names: Mapping[str, str],
 ) -> Path | None:
     """Write the builtin .xlsx score sheet (None for a target that is not .xlsx)."""
     if target.suffix.lower() != ".xlsx":
         return None
-    return write_score_sheet(rfp, evaluator_id, vendor_ids, target)
+    return write_score_sheet(rfp, evaluator_id, vendor_ids, target, vendor_names)
 
 
 @hookimpl(trylast=True)

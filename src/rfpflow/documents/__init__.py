@@ -4,7 +4,7 @@ It owns the cycle view (:mod:`~rfpflow.documents.view`: the plain-JSON picture o
 that documents and exports are made from, and the one rule that seals prices), rendering
 with Jinja (:mod:`~rfpflow.documents.render`), the SVG charts (:mod:`~rfpflow.documents.charts`)
 and the labels the Python side prints (:mod:`~rfpflow.documents.labels`). It may import the
-core (``model``, ``records``, ``registry``, ``formatting``, ``errors``) and the store's records;
+core (``model``, ``records``, ``bids``, ``registry``, ``formatting``, ``errors``) and the store's records;
 never the workflow, which calls it. The rendering names below are imported on first use, so
 that reading the view does not load Jinja.
 """

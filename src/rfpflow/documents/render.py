@@ -47,6 +47,7 @@ from rfpflow.documents.charts import (
     score_chart_svg,
 )
 from rfpflow.documents.labels import label_for
+from rfpflow.documents.price_comparison import price_comparison
 from rfpflow.documents.view import decisive_changes, rank_key, seal_prices, vendor_names
 from rfpflow.documents.view import ranked as ranked_totals
 from rfpflow.errors import RfpflowError
@@ -580,6 +581,7 @@ def document_context(view: Mapping[str, Any], spec: DocumentSpec, fmt: str,
         "award": award,
         "award_ranking": award_ranking,
         "rescored": rescored,
+        "price_comparison": price_comparison(view),
         "winner": next((x for x in view["vendors"] if str(x["id"]) == winner_id), None) if winner_id else None,
         "recipient": recipient,
         "letter": _letter(view, recipient) if recipient is not None else None,
@@ -707,6 +709,8 @@ def documents_due(view: Mapping[str, Any], specs: Iterable[DocumentSpec], stage:
                               f"stages: {', '.join(STAGE_ORDER)} or {EVERY_STAGE!r} for every stage")
         if stage is not None and spec.stage != stage:
             continue
+        if spec.name == "price-comparison" and price_comparison(view) is None:
+            continue  # sealed prices (two envelopes) or nothing priced: no comparison yet
         if _stage_index(spec.stage) <= reached and _has_stage_data(view, spec.stage):
             due.append(spec)
     return due

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
+from rfpflow.bids import bid_record
 from rfpflow.documents.labels import label_for
 from rfpflow.formatting import parse_decimal
 from rfpflow.model import PRICE_GATE_KINDS, STAGE_ORDER, Criterion, Rfp, Stage
@@ -104,6 +105,7 @@ def rfp_view(rfp: Rfp) -> dict[str, Any]:
                     "price_formula": rfp.scoring.price_formula, "tie_break": list(rfp.scoring.tie_break),
                     "award_weights": dict(rfp.scoring.award_weights)},
         "standstill_days": rfp.standstill_days,
+        "price_deviation": rfp.price_deviation,
     }
 
 
@@ -126,6 +128,7 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
     screening = cycle.screening()
     overall = summarize(screening)
     vendors = []
+    history = _history(cycle)
     for stored in sorted(cycle.bids(), key=lambda b: b.bid.vendor_id):
         bid = stored.bid
         gates = [
@@ -144,6 +147,8 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
             "submitted_at": stored.submitted_at, "late": stored.late, "source_file": bid.source_file,
             "total_price": format(bid.total_price, "f"),
             "screening": overall.get(bid.vendor_id), "gates": gates,
+            "status": stored.status, "status_reason": stored.status_reason,
+            "bid": bid_record(stored, history),
         })
     view: dict[str, Any] = {
         "schema": VIEW_SCHEMA,
@@ -165,6 +170,12 @@ def build_view(cycle: CycleRecords, rfp: Rfp) -> dict[str, Any]:
                    for e in events],
     }
     return seal_prices(view)
+
+
+def _history(cycle: CycleRecords) -> list[StoredBid]:
+    """The replaced submissions, when the records keep them."""
+    read = getattr(cycle, "bid_history", None)
+    return list(read()) if callable(read) else []
 
 
 #: What a price gate's reason becomes while prices are sealed (in an English view).
@@ -198,6 +209,11 @@ def seal_prices(view: Mapping[str, Any]) -> dict[str, Any]:
         if "total_price" in vendor:
             prices.append(vendor["total_price"])
             vendor["total_price"] = None
+        bid = vendor.get("bid")
+        if isinstance(bid, dict):  # the financial envelope: no price line, no price comment, no added column
+            bid["total_price"] = None
+            bid["prices"] = None
+            bid["extra_columns"] = None
         for gate in vendor.get("gates") or []:
             if gate.get("gate") in price_gates:
                 gate["reason"] = label_for(lang, "withheld")

@@ -8,11 +8,11 @@ workbook before refusing it, so the officer can send the vendor one list.
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from xml.parsers.expat import ExpatError
 import attrs
 from defusedxml import DefusedXmlException
 
+from rfpflow.bids import name_slug
 from rfpflow.bulk import gc_paused
 from rfpflow.errors import InputFileError, Problem
 from rfpflow.model import Answer, Bid, Certification, LineItem, PriceLine, Question, Rfp
@@ -70,7 +71,7 @@ from rfpflow.spreadsheets.layout import (
     label_keys,
 )
 from rfpflow.spreadsheets.mapping import parse_mapping
-from rfpflow.uscc import normalize_uscc, validate_uscc
+from rfpflow.uscc import check_character, normalize_uscc, validate_uscc
 
 __all__ = [
     "BLANK_RUN",
@@ -196,17 +197,21 @@ def _damaged(name: str, sheet: str | None) -> InputFileError:
 
 
 def vendor_id_for(file_name: str, registration_no: str | None, vendor_name: str) -> str:
-    """The vendor id of a bid: a slug of the file name, else of the
-    registration number, else ``vendor-`` and 8 hex digits of the name's hash."""
-    stem = Path(file_name).stem
-    slug = _slug(stem)
-    if slug:
-        return slug
-    if registration_no:
-        slug = _slug(registration_no)
-        if slug:
-            return slug
-    return "vendor-" + hashlib.sha256(vendor_name.encode("utf-8")).hexdigest()[:8]
+    """A first vendor id for a bid, from who wrote it, never from the file name: a slug of the
+    vendor's name (``Acme Hotline Services Ltd.`` → ``acme``), else ``vendor`` (the workflow
+    then numbers it: ``vendor-1``). The workflow keeps one id per vendor across the cycle (:mod:`rfpflow.bids`)."""
+    return name_slug(vendor_name) or "vendor"
+
+
+def _only_check_character(code: str) -> bool:
+    """Whether an 18-character code is wrong only in its check character (a typo a reviewer can settle)."""
+    if len(code) != 18:
+        return False
+    try:
+        expected = check_character(code[:17])
+    except (KeyError, ValueError, IndexError):
+        return False
+    return expected != code[17] and validate_uscc(code[:17] + expected) is None
 
 
 def _slug(text: str) -> str:
@@ -228,6 +233,19 @@ def number_of(value: Any, label: str, decimal_comma: bool = False, currency: str
     return parse_number(value, label, decimal_comma=decimal_comma, currency=currency)
 
 
+def _note_text(value: Any) -> str:
+    """A comment or added cell as text (numbers as written: 0.05, not 0.05000000000000000277)."""
+    if value is None or value is REPORTED:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return format(value, ".15g")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return " ".join(str(value).split())[:MAX_CELL_CHARS]
+
+
 def _choice_key(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
@@ -242,6 +260,7 @@ class _Table:
     header_row: int
     columns: dict[str, int]
     rows: Iterator[SheetRow]
+    extras: dict[int, str] = attrs.field(factory=dict)  # columns the vendor added: number -> header
 
     def place(self, key: str, row: int) -> str:
         return f"{self.sheet}!{column_letter(self.columns[key])}{row}"
@@ -274,8 +293,11 @@ class _BidReader:
         self.check_metadata()
         fields, cells = self.company()
         certifications = self.certifications()
+        before_answers = len(self.problems)
         answers = self.questionnaire()
+        before_prices = len(self.problems)
         prices = self.pricing()
+        envelope = self.envelope(answers, prices, before_answers, before_prices)
         if self.problems:
             count = len(self.problems)
             raise InputFileError(f"{self.name}: {count} problem{'s' if count != 1 else ''}", self.problems)
@@ -291,7 +313,26 @@ class _BidReader:
             prices=prices,
             cells=cells,
             warnings=tuple(self.warnings),
+            envelope=envelope,
         )
+
+    def envelope(self, answers: tuple[Answer, ...], prices: tuple[PriceLine, ...], before_answers: int,
+                 before_prices: int) -> str:
+        """In a two-envelope RFP, which envelope a workbook holds when it holds one: "technical" when
+        every price is blank, "financial" when every answer is blank (the blanks are then not problems)."""
+        if not self.rfp.two_envelope:
+            return ""
+        answer_problems = self.problems[before_answers:before_prices]
+        price_problems = self.problems[before_prices:]
+        if (not prices and self.rfp.line_items and price_problems
+                and all(p.message.endswith(" is blank") for p in price_problems)):
+            del self.problems[before_prices:]
+            return "technical"
+        if (prices and not any(a.answer for a in answers) and self.rfp.questionnaire
+                and all("is mandatory and has no answer" in p.message for p in answer_problems)):
+            del self.problems[before_answers:before_prices]
+            return "financial"
+        return ""
 
     def sheet(self, canonical: str) -> str | None:
         mapped = self.mapping.sheets.get(canonical, ()) if self.mapping else ()
@@ -342,7 +383,7 @@ class _BidReader:
     # -- tables -----------------------------------------------------------
 
     def table(self, spec: TableSpec, read: tuple[str, ...], *, expected: int = 0,
-              required: bool = True, report: bool = True) -> _Table | None:
+              required: bool = True, report: bool = True, extras: bool = False) -> _Table | None:
         """Find a table by its header row; then read only the columns ``read``,
         and at most ``expected`` + :data:`MAX_EXTRA_ROWS` rows."""
         limit = expected + MAX_EXTRA_ROWS
@@ -371,9 +412,15 @@ class _BidReader:
                         columns[field] = column_number
                         break
             if all(c.key in columns for c in spec.columns if c.required):
+                added: dict[int, str] = {}
+                if extras:  # a column the vendor added (a header of its own): read, so nothing is dropped
+                    known = set(columns.values())
+                    for column_number, header in sorted(row.values.items()):
+                        if column_number not in known and isinstance(header, str) and header.strip():
+                            added[column_number] = " ".join(header.split())[:100]
                 columns = {k: v for k, v in columns.items() if k in read}
-                want.narrow(set(columns.values()))
-                return _Table(sheet, row.number, columns, self._watch(sheet, rows, limit))
+                want.narrow(set(columns.values()) | set(added))
+                return _Table(sheet, row.number, columns, self._watch(sheet, rows, limit), added)
         if isinstance(rows, Generator):
             rows.close()
         if not report:
@@ -519,8 +566,11 @@ class _BidReader:
                     code = normalize_uscc(text)
                     if china or len(code) == 18:
                         error = validate_uscc(text)
-                        if error:
+                        if error and not _only_check_character(code):
                             raise CellValueError(f'{label} "{text}": {error}')
+                        if error:  # a typo in the check character: screening asks for a review
+                            self.warnings.append(f'{place}: {label} "{text}": {error}; the registration '
+                                                 "check will need review")
                     return code
                 return text
             if spec.kind == "year":
@@ -660,11 +710,14 @@ class _BidReader:
 
     def pricing(self) -> tuple[PriceLine, ...]:
         items = self.rfp.line_items
-        table = self.table(PRICING_TABLE, ("item_id", "unit_price", "quantity"), expected=len(items),
-                           required=bool(items))
+        table = self.table(PRICING_TABLE, ("item_id", "unit_price", "quantity", "comment"), expected=len(items),
+                           required=bool(items), extras=True)
         if table is None:
             return ()
         state = _PricingState(items, table)
+        c_comment = table.columns.get("comment")
+        noted = ([c_comment] if c_comment is not None else []) + list(table.extras)
+        notes: dict[int, tuple[str, tuple[tuple[str, str], ...]]] = {}
         c_id = table.columns["item_id"]
         c_price = table.columns["unit_price"]
         c_quantity = table.columns.get("quantity")
@@ -674,6 +727,8 @@ class _BidReader:
         prefix = f"{table.sheet}!{column_letter(c_price)}"
         for row in table.rows:
             number, _, values, uncached = row
+            if noted and any(values.get(c) is not None for c in noted):
+                notes[number] = self.line_notes(table, values, c_comment)
             raw_id = values.get(c_id)
             item = exact.get(raw_id) if type(raw_id) is str else None
             # The common case -- a known item, its price a number -- stays on this short path.
@@ -707,7 +762,20 @@ class _BidReader:
             if item.id not in seen:
                 self.problem(f"line item {item.id} has no row in the {table.sheet} sheet (was the row deleted?); "
                              "it needs a unit price", table.sheet)
+        if notes:
+            for item_id, line in list(lines.items()):
+                note = notes.get(seen.get(item_id, -1))
+                if note is not None:
+                    lines[item_id] = attrs.evolve(line, comment=note[0], extras=note[1])
         return tuple(lines[item.id] for item in items if item.id in lines)
+
+    def line_notes(self, table: _Table, values: Mapping[int, Any], c_comment: int | None
+                   ) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """What the vendor wrote beside a price: its comment and the columns it added (as text)."""
+        comment = _note_text(values.get(c_comment)) if c_comment is not None else ""
+        extras = tuple((header, _note_text(values.get(column))) for column, header in table.extras.items()
+                       if values.get(column) is not None and _note_text(values.get(column)))
+        return comment, extras
 
     def pricing_row(self, state: _PricingState, row: SheetRow) -> None:
         """One pricing row, every case considered."""

@@ -131,15 +131,25 @@ def fill_bid_workbook(template_path: Path, out_path: Path, data: Mapping[str, An
                     _put(ws.cell(row=row, column=columns[key]), value)
     prices = data.get("prices", {})
     quantities = data.get("quantities", {})
-    if prices or quantities:
+    comments = data.get("price_comments", {})  # item -> the vendor's comment on the line
+    added = data.get("price_columns", {})  # header -> {item: value}: columns the vendor added
+    if prices or quantities or comments or added:
         ws = wb[PRICING_TABLE.sheet]
         header, columns = _find_header(ws, PRICING_TABLE)
+        last = max(columns.values())
+        for offset, title in enumerate(added, start=1):
+            _put(ws.cell(row=header, column=last + offset), title)
         for row in range(header + 1, ws.max_row + 1):
             item = str(ws.cell(row=row, column=columns["item_id"]).value)
             if item in prices and prices[item] is not None:
                 _put(ws.cell(row=row, column=columns["unit_price"]), prices[item])
             if item in quantities:
                 _put(ws.cell(row=row, column=columns["quantity"]), quantities[item])
+            if item in comments and "comment" in columns:
+                _put(ws.cell(row=row, column=columns["comment"]), comments[item])
+            for offset, values in enumerate(added.values(), start=1):
+                if item in values:
+                    _put(ws.cell(row=row, column=last + offset), values[item])
     # As if saved by the vendor's spreadsheet program, but reproducibly (samples are committed).
     save_workbook(wb, Path(out_path), wb.properties.created or EARLIEST_ZIP_TIME)
     return Path(out_path)

@@ -147,11 +147,21 @@ def _row_maker(kind: type) -> Callable[[Any], list[Any]]:
     names = tuple(name for name, _ in plan)
     decimals = tuple(i for i, (_, decimal) in enumerate(plan) if decimal)
     get = operator.attrgetter(*names)
+    # Optional trailing fields (``__serde_optional__``: added later, with defaults) are left out of a
+    # row while they hold their defaults, so rows stay as short as they were before those fields.
+    optional = getattr(kind, "__serde_optional__", ())
+    defaults = tuple(_default_of(f) for f in attrs.fields(kind) if f.name in optional)
+    keep = len(names) - len(defaults)
 
     def row_of(value: Any) -> list[Any]:
         row = list(get(value)) if len(names) > 1 else [get(value)]
         for i in decimals:
             row[i] = str(row[i])
+        if defaults:
+            end = len(row)
+            while end > keep and row[end - 1] == defaults[end - 1 - keep]:
+                end -= 1
+            del row[end:]
         return row
 
     return row_of
@@ -189,8 +199,21 @@ def _same(value: Any) -> Any:
 def _from_row(cls: type[T], row: list[Any]) -> T:
     decoders = _row_decoders(cls)  # type: ignore[arg-type]  # attrs classes are hashable
     if len(row) != len(decoders):
-        raise ValueError(f"a stored {cls.__name__} row has {len(row)} fields, not {len(decoders)}")
+        # A row written before the class gained fields (with defaults) reads with those defaults.
+        if len(row) > len(decoders) or len(row) < _required_fields(cls):  # type: ignore[arg-type]  # attrs classes are hashable
+            raise ValueError(f"a stored {cls.__name__} row has {len(row)} fields, not {len(decoders)}")
+        decoders = decoders[:len(row)]
     return cls(*[decode(value) for decode, value in zip(decoders, row, strict=True)])
+
+
+def _default_of(field: Any) -> Any:
+    default = field.default
+    return default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type]
+
+
+@cache
+def _required_fields(kind: type) -> int:
+    return sum(1 for f in attrs.fields(kind) if f.default is attrs.NOTHING)
 
 
 def from_data(cls: type[T], data: Any) -> T:
