@@ -618,3 +618,26 @@ def test_a_workspace_base_layout_applies_to_every_default_document(tmp_path: Pat
             assert "<p>LETTERHEAD 示例零售有限公司</p>" in text, name
             parse_html(text)
             assert "审计链头" in text, name  # the audit footer stays
+
+
+@pytest.mark.parametrize(("lang", "status", "reason", "said"), [
+    ("en", "withdrawn", "capacity committed elsewhere",
+     "Your bid was withdrawn at your request and was therefore not evaluated "
+     "(reason recorded: capacity committed elsewhere)."),
+    ("en", "excluded", "did not resubmit after amendment 1",
+     "Your bid was excluded from the procedure and was therefore not evaluated or scored, for the following "
+     "reason: did not resubmit after amendment 1"),
+    ("zh", "withdrawn", "产能已另有安排", "贵单位已撤回投标，故未进入评审（记录的理由：产能已另有安排）。"),
+    ("zh", "excluded", "修改后未重新递交", "贵单位的投标已被排除，未进入评审，亦未评分。原因：修改后未重新递交"),
+])
+def test_a_withdrawn_or_excluded_vendors_letter_says_so_and_why(tmp_path: Path, lang: str, status: str,
+                                                                reason: str, said: str) -> None:
+    view = sample_view(lang)
+    gamma = next(v for v in view["vendors"] if v["id"] == "gamma")
+    gamma.update(status=status, status_reason=reason)
+    view["evaluation"]["totals"] = [t for t in view["evaluation"]["totals"] if t["vendor"] != "gamma"]
+    docs = render(tmp_path, view)
+    for fmt in ("md", "html"):
+        letter = docs[f"regret-letter-Gamma-Contact-Centre.{fmt}"]
+        assert said in letter, letter
+        assert "ranked" not in letter and "名（共" not in letter  # not ranked among the evaluated bids

@@ -65,9 +65,11 @@ def test_a_deadline_without_offset_is_read_in_the_buyers_zone(rf, workspace: Pat
             "the bid deadline passed at 2027-01-29T17:00:00+08:00 (Asia/Shanghai) "
             "(now 2027-01-30T00:30:00+08:00 (Asia/Shanghai))")
     assert snapshot(workspace) == before
-    # one second before the deadline is on time, one second after is late
+    # one second before the deadline is on time, one second after is late (a re-submission with a new
+    # price: re-importing the identical file would be "unchanged", whatever the time)
     ok(rf("bids", "import", str(late), now="2027-01-29T09:00:00+00:00"))
-    refused(rf("bids", "import", str(late), now="2027-01-29T09:00:01+00:00"), "the bid deadline passed at")
+    revised = write_bid(workspace, "acme", good_bid("Acme Services", price=79000))
+    refused(rf("bids", "import", str(revised), now="2027-01-29T09:00:01+00:00"), "the bid deadline passed at")
     status = ok(rf("status", now="2027-01-20T00:00:00+00:00", env={"TZ": "UTC"})).stdout
     assert "bids are open until 2027-01-29T17:00:00+08:00 (Asia/Shanghai)" in status
     instructions = next((workspace / "out").glob("*bid-instructions*.md")).read_text(encoding="utf-8")

@@ -523,8 +523,11 @@ def test_four_processes_import_into_one_cycle_at_once(backend_env: dict[str, str
         assert child.returncode == 0, out + err
         assert "busy" not in err
     log = _normal_log(workspace, backend_env)
-    assert sum(1 for e in log if e[3] == "bid.received") == 24
-    assert {e[2] for e in log if e[3] == "bid.received"} == {"clerk0", "clerk1", "clerk2", "clerk3"}
+    # each vendor's bid is recorded once, by whichever clerk came first; the same files imported again by
+    # the others are "unchanged" and record nothing (a bid belongs to its vendor, not to an import)
+    received = [e for e in log if e[3] == "bid.received"]
+    assert len(received) == len(FLAGSHIP_VENDORS)
+    assert {e[2] for e in received} <= {"clerk0", "clerk1", "clerk2", "clerk3"}
     verify = _ok(_run("-C", str(workspace), "audit", "verify", env=backend_env))
     assert f"audit chain intact: {len(log)} events" in verify.stdout
 

@@ -488,7 +488,10 @@ def _letter(view: Mapping[str, Any], vendor: Mapping[str, Any]) -> dict[str, Any
     totals = sorted(view["evaluation"]["totals"], key=rank_key)
     by_final = {str(r["vendor"]): r for r in ranking}
     by_eval = {str(t["vendor"]): t for t in totals}
-    if vendor["screening"] == "fail":
+    if vendor.get("status") in ("withdrawn", "excluded"):
+        # withdrawn by the vendor or excluded by the buyer: never evaluated, and the letter says why
+        letter.update(basis=vendor["status"], status_reason=str(vendor.get("status_reason") or ""))
+    elif vendor["screening"] == "fail":
         letter["basis"] = "screening"
         for gate in vendor["gates"]:
             resolution = gate.get("resolution") or {}
@@ -815,7 +818,19 @@ def render_documents(view: Mapping[str, Any], host: PluginHost, *, workspace: Pa
             target = (root / f"{stem}.{fmt}").resolve()
             if target.parent != root:
                 raise RenderError(f"document {spec.name!r}: refusing to write outside {root}: {target}")
-            with target.open("w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            _write_atomically(target, text)
             written.append(target)
     return sorted(written)
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write ``target`` through a temporary file and a rename, so that a full disk or a crash never
+    leaves a truncated document where a good one was: the old one stays until the new one is whole."""
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
