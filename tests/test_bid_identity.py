@@ -467,7 +467,7 @@ def test_bids_list_and_show_as_tables(tmp_path: Path, sample: Any) -> None:
     huaxin = lines[1]
     registration = sample.VENDORS["huaxin"]["company"]["registration_no"]
     assert " ".join(huaxin.split()) == (f"huaxin 上海华信客户服务有限公司 {registration} huaxin.xlsx 2027-01-18 14:02 "
-                                        "on time 3270000.0 received")
+                                        "on time 3,270,000.00 received")
     refused(rf(ws, "bids", "show", "anxun", now=DAY1), "there is no bid of vendor 'anxun' (vendors with bids: huaxin)")
     text = ok(rf(ws, "bids", "show", "huaxin", now=DAY1)).stdout
     assert text.startswith("huaxin: 上海华信客户服务有限公司\n  status: received\n")

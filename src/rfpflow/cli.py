@@ -362,7 +362,7 @@ def bids_list_command(app: App, as_json: bool) -> None:
     table = [head] + [(
         r["vendor"], r["legal_name"], r["registration_no"], ", ".join(r["files"]),
         (r["submitted_at"] or "")[:16].replace("T", " "), r["timing"] or "", ", ".join(r["envelopes"]),
-        "sealed" if r["total_price"] is None and r["files"] else (r["total_price"] or ""),
+        "sealed" if r["total_price"] is None and r["files"] else _amount(r["total_price"]),
         r["status"] + (" (incomplete: one envelope)" if r.get("incomplete") else "")
         + (f" ({r['status_reason']})" if r["status_reason"] else "")
         + (" (not invited)" if r["invited"] is False else "")) for r in rows]
@@ -506,6 +506,13 @@ def screen_resolve_command(app: App, vendor: str, gate: str, decision: str, reas
     stored = _cycle(app).resolve(vendor, gate, decision, reason)
     was = stored.resolution.was if stored.resolution and stored.resolution.was else stored.result.outcome
     click.echo(f"{vendor} {gate}: {was} -> {decision} ({reason})")
+
+
+def _amount(value: object) -> str:
+    """A price as the documents print it (``3,270,000.00``), blank for none."""
+    from rfpflow.formatting import format_money
+
+    return format_money(value, missing="")
 
 
 def _print_import(report: Any, noun: str = "") -> None:
