@@ -21,7 +21,10 @@ def main() -> int:
     failed = []
     for package in packages:
         print(f"== {package.name}", flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", str(package)], check=True)
+        # --force-reinstall: a plugin's version rarely changes while it is developed, and pip would keep a
+        # stale copy from an earlier run of this env (rfpflow itself is installed by tox, hence --no-deps)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps",
+                        str(package)], check=True)
         code = subprocess.run([sys.executable, "-m", "pytest", "-q", str(package)], cwd=package).returncode
         if code == NO_TESTS_COLLECTED:
             print(f"{package.name}: no tests collected")

@@ -26,7 +26,7 @@ def test_both_documents_are_registered_for_the_screening_stage(rfpflow_host, plu
     documents = rfpflow_host(plugin).documents()
     assert documents["due-diligence-report"].stage == "screening"
     assert documents["dispatch-compliance-memo"].stage == "screening"
-    assert documents.suppliers["due-diligence-report"] == plugin.__name__
+    assert documents.suppliers["due-diligence-report"] == "outsourcing"  # its entry-point name, as the CLI shows it
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
