@@ -377,6 +377,9 @@ def test_the_price_comparison_cell_by_cell(tmp_path: Path, sample: Any) -> None:
                      "M2:O4": [["AND(ISNUMBER(M2),ABS(M2)>0.3)"]]}
     document = (ws / "out" / "price-comparison.html").read_text(encoding="utf-8")
     assert "报价对比表" in document and "size: A4 landscape" in document and "price excl. 6% VAT" in document
+    # quantities as the RFP states them, amounts without a currency prefix that would break inside a cell
+    assert '<td class="num">12 月</td>' in document and "二、逐项对比（金额单位：CNY）" in document
+    assert "12.0 月" not in document and "white-space: nowrap" in document
     markdown = (ws / "out" / "price-comparison.md").read_text(encoding="utf-8")
     assert "| L1 " in markdown and "可能改变报价含义" in markdown
 

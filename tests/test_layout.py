@@ -159,3 +159,11 @@ def test_help_loads_neither_jinja_nor_openpyxl() -> None:
             "print(sorted(m for m in ('jinja2', 'openpyxl') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(("value", "shown"), [("12", "12"), ("60000", "60,000"), ("1.50", "1.5"), (None, "—"),
+                                              ("0.125", "0.125"), ("n/a", "n/a")])
+def test_quantities_print_as_the_rfp_states_them(value: object, shown: str) -> None:
+    from rfpflow.formatting import format_quantity
+
+    assert format_quantity(value) == shown

@@ -130,3 +130,11 @@ def format_percent(value: object, digits: int = 1) -> str:
     return f"{format_number(number * 100, digits)}%"
 
 
+def format_quantity(value: object) -> str:
+    """A quantity as the RFP states it: ``12``, ``60,000``, ``1.5`` (no trailing zeros, nothing rounded)."""
+    number = parse_decimal(value)
+    if number is None:
+        return MISSING if value in (None, "") else str(value)
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"

@@ -58,6 +58,7 @@ from rfpflow.formatting import (
     format_money,
     format_number,
     format_percent,
+    format_quantity,
 )
 from rfpflow.model import STAGE_ORDER
 from rfpflow.registry import AUDIENCES, EVERY_STAGE, DocumentSpec, VendorDocumentSpec, template_root
@@ -654,6 +655,7 @@ def make_environment(host: PluginHost, rfp_language: str, workspace: Path | None
     env.filters.update({
         "t": t, "money": _money_filter, "date": _formatted(format_date), "datetime": _formatted(format_datetime),
         "long_date": long_date, "pct": _formatted(format_percent), "num": _formatted(format_number),
+        "qty": _formatted(format_quantity),
         "md": md_escape, "json": _json_filter,
     })
     env.globals.update({
