@@ -499,3 +499,17 @@ def test_a_bid_excluded_during_screening_leaves_review_and_the_score_sheets(tmp_
     assert not any("南京众力" in h or h.startswith(("huaxin", "zhongli")) for h in heads)
     written = events(ws, "evaluation.sheets_written")[0]["data"]
     assert written["vendors"] == ["huaxin", "xinrui"]
+
+
+def test_namesakes_with_two_valid_registration_numbers_are_two_vendors(tmp_path: Path, sample: Any) -> None:
+    """Names that fold to the same letters ("=1+1" and "-1+1", "Acme Ltd" and "ACME, Ltd.") do not make two
+    companies one: two valid, different registration numbers decide. (Found by the hostile-input suite.)"""
+    ws = workspace(tmp_path, invited=False)
+    vendor_workbook(ws, sample, "huaxin", ws / "bids" / "a.xlsx", company={"vendor_name": "=1+1"})
+    vendor_workbook(ws, sample, "lianjie", ws / "bids" / "b.xlsx", company={"vendor_name": "-1+1"})
+    result = ok(rf(ws, "bids", "import", "bids"))
+    assert "2 imported, 0 refused" in result.stdout
+    bids = {r["registration_no"]: r["legal_name"] for r in listed(ws).values() if r["files"]}
+    assert bids == {sample.VENDORS["huaxin"]["company"]["registration_no"]: "=1+1",
+                    sample.VENDORS["lianjie"]["company"]["registration_no"]: "-1+1"}
+    assert len(events(ws, "bid.received")) == 2

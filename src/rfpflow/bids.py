@@ -81,6 +81,20 @@ def identity_keys(bid: Bid) -> tuple[str, ...]:
     return (first, name) if first != name else (name,)
 
 
+def may_be_one_vendor(registration_a: str, registration_b: str) -> bool:
+    """Whether two bids with the same legal name may come from one vendor, given their registration keys.
+
+    Two valid, different registration numbers are two companies, whatever their names say (names that
+    fold to the same letters, a payload like ``=1+1`` and ``-1+1``); a missing number, or one that fails
+    its check character (a typo at 16:59), lets the name decide.
+    """
+    from rfpflow.uscc import is_valid_uscc
+
+    if not registration_a or not registration_b or registration_a == registration_b:
+        return True
+    return not (is_valid_uscc(registration_a) and is_valid_uscc(registration_b))
+
+
 def invited_match(bid: Bid, invited: Sequence[InvitedVendor]) -> InvitedVendor | None:
     """The invited vendor ``bid`` comes from: same registration number, else same legal name."""
     registration = registration_key(bid.fields.get("registration_no"))

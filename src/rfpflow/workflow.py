@@ -411,7 +411,15 @@ class Cycle:
         vendor replaces the first (kept in "bid_history"), a byte-identical file changes nothing, and
         ``accept_late`` applies only to the bids recorded by this import.
         """
-        from rfpflow.bids import identity_keys, invited_match, join_envelopes, new_vendor_id, short_time
+        from rfpflow.bids import (
+            identity_keys,
+            invited_match,
+            join_envelopes,
+            may_be_one_vendor,
+            new_vendor_id,
+            registration_key,
+            short_time,
+        )
 
         skipped: list[str] = []
         files = _expand(paths, self.workspace, skipped)
@@ -437,7 +445,9 @@ class Cycle:
                     progress(path)
             stored = {key: serde.from_data(StoredBid, d) for key, d in op.tx.all("bids")}
             known: dict[str, str] = {}
+            registrations: dict[str, str] = {}  # vendor id -> its registration key (to tell namesakes apart)
             for key, s in sorted(stored.items()):
+                registrations.setdefault(key, registration_key(s.bid.fields.get("registration_no")))
                 for identity in identity_keys(s.bid):
                     known.setdefault(identity, key)
             taken = set(stored) | {v.id for v in rfp.vendors}
@@ -450,13 +460,16 @@ class Cycle:
                 sha = file_sha256(path)
                 for bid in bids:
                     identities = identity_keys(bid)
+                    registration = registration_key(bid.fields.get("registration_no"))
                     invited = invited_match(bid, rfp.vendors) if rfp.vendors else None
-                    vendor_id = next((known[i] for i in identities if i in known), None)
+                    vendor_id = next((known[i] for i in identities if i in known
+                                      and may_be_one_vendor(registration, registrations.get(known[i], ""))), None)
                     vendor_id = vendor_id or (invited.id if invited else None)
                     if vendor_id is None:
                         vendor_id = new_vendor_id(bid.vendor_name, taken, bid.vendor_id)
                     for identity in identities:
                         known.setdefault(identity, vendor_id)
+                    registrations.setdefault(vendor_id, registration)
                     taken.add(vendor_id)
                     bid = attrs.evolve(bid, vendor_id=vendor_id)
                     if vendor_id in seen and not (bid.envelope and seen_envelopes.get(vendor_id)
