@@ -237,7 +237,7 @@ def _unquoted_date(text: str) -> str:
         try:
             return dt.date(*(int(g) for g in found.groups())).isoformat()
         except ValueError:
-            pass
+            pass  # no such day (2027.02.30): the hint shows the form with an example instead
     return "2026-03-01"
 
 
